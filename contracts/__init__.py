@@ -1,0 +1,1 @@
+"""Contract suites that check a provider or a UDR through HTTP alone."""

@@ -1,0 +1,1 @@
+"""The dashboard: a person logs in and reads their cloud usage."""

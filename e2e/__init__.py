@@ -1,0 +1,1 @@
+"""The stack launcher and the browser suites of the whole flow."""

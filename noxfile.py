@@ -1,0 +1,54 @@
+"""Sessions: `nox -s e2e` is the main job; `nox` runs every suite."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "tests", "e2e", "contracts", "interop"]
+
+PYTHON = ["3.11", "3.12", "3.13"]
+
+
+def install(session: nox.Session, *extras: str) -> None:
+    """Install the project with the given extras into the session's venv."""
+    spec = f".[{','.join(extras)}]" if extras else "."
+    session.install("-e", spec)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff (lint and format) and mypy."""
+    install(session, "lint", "test", "e2e", "contracts")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Each service's own tests, in-process and against real processes."""
+    install(session, "test")
+    session.run("pytest", "tests", *session.posargs)
+
+
+@nox.session
+def e2e(session: nox.Session) -> None:
+    """The whole flow in a real browser: every step proven, the attacks tried."""
+    install(session, "test", "e2e")
+    session.run("pytest", "e2e/suite", *session.posargs)
+
+
+@nox.session
+def contracts(session: nox.Session) -> None:
+    """Provider and UDR contract suites; our stack unless URLs are given."""
+    install(session, "test", "contracts")
+    session.run("pytest", "contracts", *session.posargs)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The stack for a person, until Ctrl-C."""
+    install(session)
+    session.run("python", "-m", "e2e.stack", "--demo", *session.posargs)

@@ -1,0 +1,1 @@
+"""The usage data record service: usage served only when the provider vouches."""
