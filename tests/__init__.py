@@ -1,0 +1,1 @@
+"""Each service's own tests; one package per service."""
