@@ -1,19 +1,22 @@
 """Run one service as a real child process on a free loopback port.
 
-The one place that starts `python -m <service>`, waits on its health endpoint and stops
-it. The stack launcher, the services' own cross-process tests and the contract suites all
-use it, so that every suite talks to the same kind of real process.
+The one place that starts `python -m <service>`, waits on its health endpoint and
+stops it. The stack launcher, the services' own cross-process tests and the contract
+suites all use it, so that every suite talks to the same kind of real process.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -67,11 +70,22 @@ class ServiceProcess:
         cmd = [sys.executable, "-m", self.module, "--host", self.host]
         cmd += ["--port", str(self.port), *self._args]
         if self._tls:
-            cmd += ["--ssl-certfile", str(self._tls[0]), "--ssl-keyfile", str(self._tls[1])]
+            certfile, keyfile = self._tls
+            cmd += ["--ssl-certfile", str(certfile), "--ssl-keyfile", str(keyfile)]
         return cmd
 
     def start(self, timeout: float = 20.0) -> None:
         """Start the process and return once `/health` answers 200."""
+        self.spawn()
+        self.wait_healthy(timeout)
+
+    def spawn(self) -> None:
+        """Start the process without waiting; `wait_healthy` waits.
+
+        Spawning several services before waiting on any lets them start in parallel.
+        """
+        if self.running:
+            raise RuntimeError(f"{self.module} is already running")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         env = {**_inherited_environment(), **self._env}
         with self.log_path.open("ab") as log:
@@ -81,22 +95,25 @@ class ServiceProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_parent_death_signal(),
             )
-        self.wait_healthy(timeout)
 
-    def wait_healthy(self, timeout: float) -> None:
+    def wait_healthy(self, timeout: float = 20.0) -> None:
+        """Poll `/health` until it answers 200; stop the process if it never does."""
         deadline = time.monotonic() + timeout
         verify: str | bool = str(self._ca_file) if self._ca_file else True
         with httpx.Client(verify=verify, timeout=1.0) as client:
             while time.monotonic() < deadline:
-                if self._process is not None and self._process.poll() is not None:
+                if self._process is None:
+                    raise ServiceFailedToStart(f"{self.module} was never started")
+                if self._process.poll() is not None:
                     raise ServiceFailedToStart(self._exit_message())
                 try:
                     if client.get(f"{self.url}/health").status_code == 200:
                         return
                 except httpx.TransportError:
                     pass
-                time.sleep(0.05)  # polling interval of a readiness check
+                time.sleep(0.02)  # polling interval of a readiness check
         self.stop()
         raise ServiceFailedToStart(
             f"{self.module} did not become healthy within {timeout:.0f}s; "
@@ -107,6 +124,10 @@ class ServiceProcess:
         code = self._process.returncode if self._process else None
         tail = self.log_path.read_text(errors="replace")[-2000:]
         return f"{self.module} exited with {code}; last output:\n{tail}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
 
     @property
     def running(self) -> bool:
@@ -138,10 +159,31 @@ class ServiceProcess:
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        pass
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """On Linux, have the kernel SIGTERM the child if its parent dies.
+
+    The last guard against orphans when the parent is killed with SIGKILL and no
+    cleanup code runs. The kernel ties the signal to the thread that forked, so it is
+    only set when spawning from the main thread, whose end is the process's end.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    pr_set_pdeathsig = 1
+
+    def set_signal() -> None:
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+    return set_signal
 
 
 def _inherited_environment() -> dict[str, str]:
