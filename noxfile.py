@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -52,3 +54,17 @@ def demo(session: nox.Session) -> None:
     """The stack for a person, until Ctrl-C."""
     install(session)
     session.run("python", "-m", "e2e.stack", "--demo", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks, opt-in: throughput and latency as ratios, a table and JSON.
+
+    `nox -s bench -- --with-e2e` also times `nox -s e2e`; `-- --help` lists the rest.
+    """
+    install(session)
+    session.install("pyinstrument>=4.6")  # bench-only: profiles a missed target
+    if shutil.which("npm"):  # the npm peer, pinned by bench/peer/package-lock.json
+        peer = ("--prefix", "bench/peer", "--no-audit", "--no-fund")
+        session.run("npm", "ci", *peer, external=True)
+    session.run("python", "-m", "bench", *session.posargs)

@@ -1,0 +1,111 @@
+"""The results of one run: a table for the terminal and a JSON document for machines."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+Verdict = Literal["PASS", "MISS", "SKIP", "INFO"]
+
+
+@dataclass
+class Row:
+    """One measured case, with its ratio and the issue's target where there is one."""
+
+    part: str
+    case: str
+    rps: float | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    ratio: float | None = None
+    target: str = ""
+    verdict: Verdict = "INFO"
+    note: str = ""
+    figures: dict[str, float | int | str] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    """Every row of one run, in the order they were measured."""
+
+    rows: list[Row] = field(default_factory=list)
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    settings: dict[str, object] = field(default_factory=dict)
+
+    def add(self, row: Row) -> Row:
+        self.rows.append(row)
+        print(_format_row(row), flush=True)
+        return row
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "date": self.started.isoformat(timespec="seconds"),
+            "machine": _machine(),
+            "settings": self.settings,
+            "rows": [asdict(row) for row in self.rows],
+            "missed": [f"{r.part}: {r.case}" for r in self.rows if r.verdict == "MISS"],
+        }
+
+    def write_json(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.as_dict(), indent=2) + "\n")
+
+    def table(self) -> str:
+        lines = [_HEADER, "-" * len(_HEADER)]
+        lines += [_format_row(row) for row in self.rows]
+        return "\n".join(lines)
+
+
+_COLUMNS = (
+    ("part", 10),
+    ("case", 38),
+    ("req/s", 8),
+    ("p50 ms", 8),
+    ("p99 ms", 8),
+    ("ratio", 6),
+    ("target", 18),
+    ("", 4),
+)
+_HEADER = " ".join(
+    name.ljust(width) if i < 2 else name.rjust(width)
+    for i, (name, width) in enumerate(_COLUMNS)
+).rstrip()
+
+
+def _format_row(row: Row) -> str:
+    cells = [
+        row.part[:10].ljust(10),
+        row.case[:38].ljust(38),
+        _number(row.rps, 0).rjust(8),
+        _number(row.p50_ms, 2).rjust(8),
+        _number(row.p99_ms, 2).rjust(8),
+        _number(row.ratio, 2).rjust(6),
+        row.target[:18].rjust(18),
+        ("" if row.verdict == "INFO" else row.verdict).rjust(4),
+    ]
+    line = " ".join(cells).rstrip()
+    return f"{line}  {row.note}" if row.note else line
+
+
+def _number(value: float | None, digits: int) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    return f"{value:.{digits}f}"
+
+
+def _machine() -> dict[str, object]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def header() -> str:
+    return _HEADER
