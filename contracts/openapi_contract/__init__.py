@@ -1,0 +1,1 @@
+"""Schemathesis over each service's OpenAPI document, loaded from its URL."""

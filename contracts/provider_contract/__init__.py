@@ -1,0 +1,1 @@
+"""The provider contract: any OpenID provider meant to play OpenAM's part."""
