@@ -1,0 +1,54 @@
+// Draws the usage chart from the JSON the server put in #usage-data (no inline script).
+"use strict";
+
+(function () {
+  const source = document.getElementById("usage-data");
+  const canvas = document.getElementById("usage-chart");
+  const picker = document.getElementById("chart-meter");
+  if (!source || !canvas || typeof window.Chart === "undefined") {
+    return;
+  }
+  const meters = JSON.parse(source.textContent).meters;
+  if (!meters.length) {
+    return;
+  }
+  let chart = null;
+
+  function draw(index) {
+    const meter = meters[index];
+    const unit = meter.unit ? " (" + meter.unit + ")" : "";
+    if (chart) {
+      chart.destroy();
+    }
+    chart = new window.Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: meter.labels,
+        datasets: [{
+          label: meter.name + unit,
+          data: meter.values,
+          backgroundColor: "rgba(29, 95, 168, 0.65)",
+          borderColor: "#1d5fa8",
+          borderWidth: 1,
+        }],
+      },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        plugins: { legend: { display: true, position: "top" } },
+        scales: {
+          x: { title: { display: true, text: "Time (UTC)" } },
+          y: { beginAtZero: true, title: { display: true, text: meter.name + unit } },
+        },
+      },
+    });
+  }
+
+  draw(0);
+  if (picker) {
+    picker.addEventListener("change", function () {
+      draw(Number(picker.value));
+    });
+  }
+})();

@@ -1,0 +1,1 @@
+"""The dashboard's own tests: in-process against fakes, and against real processes."""

@@ -1,0 +1,384 @@
+"""Steps 4 and 9: the usage page asks the UDR with the session's token and shows it."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.dashboard import fakes
+from tests.dashboard.conftest import log_in
+
+
+@pytest.fixture
+def alice(client: TestClient) -> TestClient:
+    assert log_in(client).status_code == 303
+    return client
+
+
+@pytest.mark.step(4)
+def test_usage_asks_udr_with_bearer_token_and_session_keystoneid(
+    alice: TestClient, provider: fakes.FakeProvider, udr: fakes.FakeUdr
+) -> None:
+    response = alice.get("/usage")
+
+    assert response.status_code == 200
+    [request] = udr.requests
+    assert request["keystoneid"] == "ks-alice"
+    assert request["authorization"] == f"Bearer {provider.grants[0].access_token}"
+    assert request["query"]["bucket"] == "day"
+
+
+@pytest.mark.step(9)
+def test_usage_shows_totals_with_exact_values_and_units(alice: TestClient) -> None:
+    html = alice.get("/usage").text
+
+    assert 'data-testid="totals"' in html
+    cpu = _row(html, "cpu_util")
+    assert 'data-testid="total" data-value="12.5"' in cpu
+    assert '<td data-testid="unit">%</td>' in cpu
+    net = _row(html, "network.incoming.bytes")
+    assert 'data-value="123456789"' in net
+    assert "123,456,789" in net
+    assert '<td data-testid="unit">B</td>' in net
+    assert '<code data-testid="keystoneid">ks-alice</code>' in html
+
+
+@pytest.mark.step(9)
+def test_usage_default_period_is_last_30_days_to_current_hour(
+    alice: TestClient, udr: fakes.FakeUdr, clock: fakes.Clock
+) -> None:
+    clock.now = datetime(2026, 12, 4, 15, 42, 7, tzinfo=UTC).timestamp()
+
+    html = alice.get("/usage").text
+
+    query = udr.requests[0]["query"]
+    assert query["to"] == "2026-12-04T16:00:00Z"
+    assert query["from"] == "2026-11-04T16:00:00Z"
+    assert 'data-testid="period"' in html
+    assert "2026-11-04 16:00 to 2026-12-04 16:00 UTC" in html
+
+
+@pytest.mark.step(9)
+def test_usage_chart_data_is_json_for_the_static_script(alice: TestClient) -> None:
+    html = alice.get("/usage").text
+
+    assert '<canvas data-testid="chart"' in html
+    match = re.search(
+        r'<script type="application/json" id="usage-data">(.*?)</script>', html, re.S
+    )
+    assert match
+    chart = json.loads(match.group(1))
+    assert chart["meters"][0] == {
+        "name": "cpu_util",
+        "unit": "%",
+        "labels": ["Nov 01", "Nov 02"],
+        "values": [11.0, 14.0],
+    }
+    assert '<script src="/static/usage.js" defer></script>' in html
+    assert re.findall(r"<script(?![^>]*(?:src=|application/json))", html) == []
+
+
+def test_usage_empty_period_shows_empty_state(
+    alice: TestClient, udr: fakes.FakeUdr
+) -> None:
+    udr.empty = True
+
+    html = alice.get("/usage").text
+
+    assert 'data-testid="empty"' in html
+    assert 'data-testid="totals"' not in html
+
+
+@pytest.mark.step(4)
+def test_usage_passes_period_and_bucket_from_query(
+    alice: TestClient, udr: fakes.FakeUdr
+) -> None:
+    response = alice.get(
+        "/usage",
+        params={"from": "2026-11-01T00:00", "to": "2026-11-03 00:00", "bucket": "hour"},
+    )
+
+    assert response.status_code == 200
+    assert udr.requests[0]["query"] == {
+        "from": "2026-11-01T00:00:00Z",
+        "to": "2026-11-03T00:00:00Z",
+        "bucket": "hour",
+    }
+
+
+@pytest.mark.step(4)
+def test_usage_converts_offset_times_to_utc(
+    alice: TestClient, udr: fakes.FakeUdr
+) -> None:
+    alice.get("/usage", params={"from": "2026-11-01T02:00:00+02:00"})
+
+    assert udr.requests[0]["query"]["from"] == "2026-11-01T00:00:00Z"
+
+
+@pytest.mark.attack("forged-keystoneid")
+def test_usage_for_another_account_shows_forbidden_without_its_data(
+    alice: TestClient, udr: fakes.FakeUdr
+) -> None:
+    response = alice.get("/usage", params={"keystoneid": "ks-bob"})
+
+    assert response.status_code == 403
+    assert 'data-testid="forbidden"' in response.text
+    assert "You are not allowed to see this account" in response.text
+    assert udr.requests[0]["keystoneid"] == "ks-bob"  # the UDR decided, not us
+    assert "bob.secret.meter" not in response.text
+    assert "4242" not in response.text
+    assert 'data-testid="totals"' not in response.text
+
+
+def test_usage_keystoneid_is_passed_on_exactly_and_path_safely(
+    alice: TestClient, udr: fakes.FakeUdr
+) -> None:
+    forged = " KS-alice?bucket=hour#x"
+    response = alice.get("/usage", params={"keystoneid": forged})
+
+    assert response.status_code == 403
+    assert udr.requests[0]["keystoneid"] == forged
+    assert udr.requests[0]["query"]["bucket"] == "day"
+
+
+def test_usage_keystoneid_with_slash_stays_one_path_segment(
+    alice: TestClient, udr: fakes.FakeUdr
+) -> None:
+    response = alice.get("/usage", params={"keystoneid": "../../health"})
+
+    # Encoded as one segment, it matches no UDR route: the UDR's 404 becomes a 400.
+    assert response.status_code == 400
+    assert udr.requests == []
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"from": "yesterday"},
+        {"to": "2026-13-01"},
+        {"from": "2026-11-02", "to": "2026-11-01"},
+        {"from": "2026-11-01", "to": "2026-11-01"},
+        {"bucket": "week"},
+        {"keystoneid": "ks\x00alice"},
+        {"keystoneid": "k" * 257},
+        {"from": "2" * 100},
+    ],
+    ids=[
+        "from-words",
+        "to-month-13",
+        "from-after-to",
+        "empty-period",
+        "bucket-week",
+        "keystoneid-nul",
+        "keystoneid-long",
+        "from-long",
+    ],
+)
+def test_usage_bad_parameters_show_400_page(
+    alice: TestClient, udr: fakes.FakeUdr, params: dict[str, str]
+) -> None:
+    response = alice.get("/usage", params=params)
+
+    assert response.status_code == 400
+    assert 'data-testid="bad-request"' in response.text
+    assert udr.requests == []
+
+
+def test_usage_repeated_parameters_are_not_500(alice: TestClient) -> None:
+    response = alice.get("/usage?bucket=day&bucket=week")
+
+    assert response.status_code in (200, 400)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_usage_when_udr_fails_shows_udr_unavailable(
+    alice: TestClient, udr: fakes.FakeUdr, status: int
+) -> None:
+    udr.status = status
+
+    response = alice.get("/usage")
+
+    assert response.status_code == 503
+    assert 'data-testid="unavailable"' in response.text
+    assert 'data-service="udr"' in response.text
+
+
+def test_usage_when_udr_unreachable_shows_udr_unavailable(
+    alice: TestClient, network: fakes.RoutingTransport
+) -> None:
+    network.down.add(fakes.UDR_HOST)
+
+    response = alice.get("/usage")
+
+    assert response.status_code == 503
+    assert 'data-service="udr"' in response.text
+
+
+def test_usage_when_udr_503_because_provider_down_names_openam(
+    alice: TestClient, udr: fakes.FakeUdr, network: fakes.RoutingTransport
+) -> None:
+    udr.status = 503
+    network.down.add(fakes.PROVIDER_HOST)
+
+    response = alice.get("/usage")
+
+    assert response.status_code == 503
+    assert 'data-service="openam"' in response.text
+
+
+def test_usage_when_udr_answers_garbage_shows_udr_unavailable(
+    alice: TestClient, udr: fakes.FakeUdr
+) -> None:
+    fakes.USAGE["ks-alice"].append({"name": "broken"})  # no total
+    try:
+        response = alice.get("/usage")
+    finally:
+        fakes.USAGE["ks-alice"].pop()
+
+    assert response.status_code == 503
+    assert 'data-service="udr"' in response.text
+
+
+def test_usage_refreshes_token_once_after_udr_401(
+    alice: TestClient, provider: fakes.FakeProvider, udr: fakes.FakeUdr
+) -> None:
+    provider.expire_access_tokens()
+
+    response = alice.get("/usage")
+
+    assert response.status_code == 200
+    assert 'data-testid="totals"' in response.text
+    assert len(provider.calls("/access_token")) == 2  # login, then one refresh
+    assert provider.calls("/access_token")[1]["grant_type"] == "refresh_token"
+    first, second = udr.requests
+    assert first["authorization"] != second["authorization"]
+
+
+def test_usage_refreshes_token_before_it_expires(
+    client: TestClient, provider: fakes.FakeProvider, clock: fakes.Clock
+) -> None:
+    provider.expires_in = 60
+    log_in(client)
+    clock.advance(45)
+
+    response = client.get("/usage")
+
+    assert response.status_code == 200
+    assert provider.calls("/access_token")[-1]["grant_type"] == "refresh_token"
+
+
+def test_usage_when_refresh_refused_goes_back_to_login(
+    alice: TestClient, provider: fakes.FakeProvider, udr: fakes.FakeUdr
+) -> None:
+    for grant in provider.grants:
+        grant.revoked = True
+
+    response = alice.get("/usage", follow_redirects=False)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?reason=expired"
+    login = alice.get(response.headers["location"])
+    assert "Your session has expired" in login.text
+    assert len(udr.requests) == 1
+    again = alice.get("/usage", follow_redirects=False)
+    assert again.headers["location"] == "/login"
+
+
+def test_usage_when_refresh_needs_unreachable_provider_shows_openam_unavailable(
+    alice: TestClient, provider: fakes.FakeProvider, network: fakes.RoutingTransport
+) -> None:
+    provider.expire_access_tokens()
+    provider.failing = True
+
+    response = alice.get("/usage")
+
+    assert response.status_code == 503
+    assert 'data-service="openam"' in response.text
+
+
+def test_usage_without_session_redirects_to_login(
+    client: TestClient, udr: fakes.FakeUdr
+) -> None:
+    response = client.get("/usage", follow_redirects=False)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login"
+    assert udr.requests == []
+
+
+def test_root_redirects_to_usage(client: TestClient) -> None:
+    response = client.get("/", follow_redirects=False)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/usage"
+
+
+def test_usage_page_holds_no_token(
+    alice: TestClient, provider: fakes.FakeProvider
+) -> None:
+    html = alice.get("/usage").text
+
+    grant = provider.grants[0]
+    assert grant.access_token not in html
+    assert grant.refresh_token not in html
+    assert "eyJ" not in html  # no JWT of any kind
+
+
+def test_usage_page_has_security_headers(alice: TestClient) -> None:
+    response = alice.get("/usage")
+
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "default-src 'none'" in csp
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_usage_meter_names_are_escaped(
+    alice: TestClient,
+) -> None:
+    fakes.USAGE["ks-alice"].append(
+        {"name": "<img src=x>", "unit": "</script>", "total": 1, "series": []}
+    )
+    try:
+        html = alice.get("/usage").text
+    finally:
+        fakes.USAGE["ks-alice"].pop()
+
+    assert "<img src=x>" not in html
+    assert '</script>"' not in html
+    assert "&lt;img src=x&gt;" in html
+
+
+def test_chart_script_and_library_are_served_locally(client: TestClient) -> None:
+    library = client.get("/static/vendor/chartjs/chart.umd.js")
+    script = client.get("/static/usage.js")
+    licence = client.get("/static/vendor/chartjs/LICENSE.md")
+
+    assert library.status_code == 200 and "Chart.js v4" in library.text[:200]
+    assert script.status_code == 200 and "usage-data" in script.text
+    assert licence.status_code == 200 and "MIT License" in licence.text
+
+
+def _row(html: str, meter: str) -> str:
+    match = re.search(rf'<tr data-meter="{re.escape(meter)}">(.*?)</tr>', html, re.S)
+    assert match, f"no row for {meter}"
+    return match.group(1)
+
+
+def test_default_period_end_is_within_the_next_hour(
+    alice: TestClient, udr: fakes.FakeUdr, clock: fakes.Clock
+) -> None:
+    alice.get("/usage")
+
+    end = datetime.fromisoformat(udr.requests[0]["query"]["to"])
+    now = datetime.fromtimestamp(clock(), UTC)
+    assert timedelta(0) < end - now <= timedelta(hours=1)
