@@ -1,0 +1,132 @@
+"""`create_app(settings)`: the provider as a FastAPI application."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from . import (
+    discovery,
+    introspection,
+    test_control,
+    token_endpoint,
+    tokeninfo,
+    userinfo,
+)
+from .audit import notes_of
+from .config import ProviderConfig, load_config
+from .errors import install_error_handlers
+from .faults import GARBAGE
+from .openapi import install_openapi
+from .provider import Provider
+from .settings import Settings
+
+logger = logging.getLogger("mock_openam")
+
+REALM_PREFIX = "/oauth2/realms/root/realms/{realm}"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    config: ProviderConfig | None = None,
+    clock: Callable[[], float] = time.time,
+) -> FastAPI:
+    """The provider for `settings`; `config` replaces the config file, for tests."""
+    config = config if config is not None else load_config(settings.config_file)
+    provider = Provider(settings, config, clock=clock)
+
+    app = FastAPI(
+        title="mock_openam",
+        version="0.1.0",
+        description="An OpenID Connect provider on OpenAM's paths, for tests.",
+    )
+    app.state.provider = provider
+    install_error_handlers(app)
+    install_openapi(app)
+
+    deployment = settings.deployment_path
+    oauth2 = _oauth2_router()
+    app.include_router(oauth2, prefix=f"{deployment}/oauth2")
+    app.include_router(oauth2, prefix=f"{deployment}{REALM_PREFIX}")
+    test_prefix = f"{deployment}/__test__"
+    if settings.test_control:
+        app.include_router(
+            test_control.router, prefix=test_prefix, include_in_schema=False
+        )
+
+    @app.get("/health", tags=["health"], summary="Ready to serve")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    _install_request_middleware(app, provider, test_prefix)
+    return app
+
+
+def _oauth2_router() -> APIRouter:
+    router = APIRouter()
+    for module in (token_endpoint, userinfo, tokeninfo, introspection, discovery):
+        router.include_router(module.router)
+    return router
+
+
+def _install_request_middleware(
+    app: FastAPI, provider: Provider, test_prefix: str
+) -> None:
+    """Faults, the request record and one log line, around every request."""
+
+    @app.middleware("http")
+    async def per_request(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        request_id = uuid.uuid4().hex[:16]
+        path = request.url.path
+        observed = path != "/health" and not path.startswith(test_prefix)
+        status = 500
+        try:
+            response = await _faulty_response(provider) if observed else None
+            if response is None:
+                response = await call_next(request)
+            status = response.status_code
+            response.headers["X-Request-Id"] = request_id
+            return response
+        finally:
+            notes = notes_of(request)
+            if observed:
+                provider.requests.add(request.method, path, status, notes)
+            elapsed = (time.perf_counter() - started) * 1000
+            logger.info(
+                "%s %s %d %.1fms request_id=%s client_id=%s",
+                request.method,
+                _printable(path),
+                status,
+                elapsed,
+                request_id,
+                _printable(notes.get("client_id", "-")),
+            )
+
+
+async def _faulty_response(provider: Provider) -> Response | None:
+    fault = provider.faults.active()
+    if fault is None:
+        return None
+    if fault.mode == "slow":
+        await asyncio.sleep(fault.delay)
+        return None
+    if fault.mode == "error":
+        body = {"error": "server_error", "error_description": "injected fault"}
+        return JSONResponse(body, status_code=500)
+    return Response(GARBAGE, media_type="application/json")
+
+
+def _printable(text: str) -> str:
+    """Text fit for one log line: no control characters, bounded length."""
+    cleaned = "".join(c if c.isprintable() else "?" for c in text[:300])
+    return cleaned.replace(" ", "%20")

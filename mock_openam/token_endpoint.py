@@ -1,0 +1,268 @@
+"""The token endpoint (RFC 6749 section 3.2): password, client credentials,
+authorization code with PKCE, and refresh token grants."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from dataclasses import replace
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from . import scopes
+from .audit import note
+from .claims import release
+from .client_auth import authenticate_client
+from .config import Client
+from .errors import (
+    NO_STORE,
+    InvalidGrant,
+    InvalidScope,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+)
+from .forms import read_form, require
+from .issuance import issue_tokens, mint_refresh_token, start_grant
+from .openapi import CLIENT_AUTH, errors, form_body, string
+from .provider import Provider, ProviderDep, Realm, RealmDep
+from .store import AuthorizationCode, digest
+
+router = APIRouter(tags=["token"])
+
+# RFC 7636 section 4.1: code_verifier = 43*128unreserved
+_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+
+
+class TokenResponse(BaseModel):
+    """RFC 6749 section 5.1, with OpenID Connect's id_token."""
+
+    access_token: str
+    token_type: str
+    expires_in: int
+    scope: str
+    refresh_token: str | None = None
+    id_token: str | None = None
+
+
+_TOKEN_FORM = form_body(
+    {
+        "grant_type": string(
+            "the grant",
+            enum=[
+                "password",
+                "client_credentials",
+                "authorization_code",
+                "refresh_token",
+            ],
+        ),
+        "username": string("password grant"),
+        "password": string("password grant", format="password"),
+        "scope": string("space-delimited scopes"),
+        "code": string("authorization_code grant"),
+        "redirect_uri": string("authorization_code grant"),
+        "code_verifier": string("PKCE (RFC 7636)"),
+        "refresh_token": string("refresh_token grant"),
+        "client_id": string("client_secret_post"),
+        "client_secret": string("client_secret_post", format="password"),
+    },
+    required=("grant_type",),
+)
+
+
+@router.post(
+    "/access_token",
+    summary="Exchange a grant for tokens",
+    response_model=None,
+    responses={200: {"model": TokenResponse}, **errors(400, 401)},
+    openapi_extra={**_TOKEN_FORM, "security": CLIENT_AUTH},
+)
+async def access_token(
+    request: Request, provider: ProviderDep, realm: RealmDep
+) -> JSONResponse:
+    form = await read_form(request, realm=realm.name)
+    grant_type = require(form, "grant_type", realm=realm.name)
+    note(request, grant_type=grant_type)
+    handler = _GRANTS.get(grant_type)
+    if handler is None:
+        raise UnsupportedGrantType("the grant type is not supported", realm=realm.name)
+
+    client = authenticate_client(request, form, provider, realm)
+    if grant_type not in client.grant_types:
+        raise UnauthorizedClient(
+            "the client may not use this grant type", realm=realm.name
+        )
+    body = handler(request, form, client, provider, realm)
+    note(request, scope=body.get("scope"))
+    return JSONResponse(body, headers=NO_STORE)
+
+
+def password_grant(
+    request: Request,
+    form: dict[str, str],
+    client: Client,
+    provider: Provider,
+    realm: Realm,
+) -> dict[str, Any]:
+    """RFC 6749 section 4.3: the resource owner's password, the flow's step 2."""
+    username = require(form, "username", realm=realm.name)
+    password = require(form, "password", realm=realm.name)
+    scope = scopes.resolve(form.get("scope"), client.scopes, realm=realm.name)
+    note(request, username=username)
+
+    user = provider.users.authenticate(username, password)
+    if user is None:
+        raise InvalidGrant("Authentication failed", realm=realm.name)
+
+    grant = start_grant(
+        provider,
+        realm,
+        client_id=client.client_id,
+        sub=user.username,
+        scope=scope,
+        user_claims=user.claims,
+        grant_type="password",
+    )
+    refresh = "refresh_token" in client.grant_types
+    return issue_tokens(provider, realm, grant, refresh=refresh)
+
+
+def client_credentials_grant(
+    request: Request,
+    form: dict[str, str],
+    client: Client,
+    provider: Provider,
+    realm: Realm,
+) -> dict[str, Any]:
+    """RFC 6749 section 4.4: a machine acting for itself; no refresh or id token."""
+    scope = scopes.resolve(form.get("scope"), client.scopes, realm=realm.name)
+    scope = tuple(s for s in scope if s != "openid")
+    grant = start_grant(
+        provider,
+        realm,
+        client_id=client.client_id,
+        sub=client.client_id,
+        scope=scope,
+        user_claims={},
+        grant_type="client_credentials",
+    )
+    return issue_tokens(provider, realm, grant, refresh=False)
+
+
+def authorization_code_grant(
+    request: Request,
+    form: dict[str, str],
+    client: Client,
+    provider: Provider,
+    realm: Realm,
+) -> dict[str, Any]:
+    """RFC 6749 section 4.1.3 with RFC 7636 section 4.6: one use, same client,
+    same redirect URI, and the verifier of the challenge."""
+    code_value = require(form, "code", realm=realm.name)
+    code = provider.store.codes.get(digest(code_value))
+    if code is None or code.client_id != client.client_id or code.realm != realm.name:
+        raise InvalidGrant("the code is invalid", realm=realm.name)
+    if code.used:
+        # RFC 6749 section 4.1.2: a reused code revokes what it produced.
+        if code.grant_id:
+            provider.store.revoke_grant(code.grant_id)
+        raise InvalidGrant("the code was already used", realm=realm.name)
+    code.used = True
+
+    _check_code(code, form, provider, realm)
+    user = provider.config.user(code.username)
+    if user is None:
+        raise InvalidGrant("the code is invalid", realm=realm.name)
+    note(request, username=user.username)
+
+    grant = start_grant(
+        provider,
+        realm,
+        client_id=client.client_id,
+        sub=user.username,
+        scope=code.scope,
+        user_claims=user.claims,
+        grant_type="authorization_code",
+        auth_time=code.auth_time,
+        session_id=code.session_id,
+    )
+    code.grant_id = grant.grant_id
+    refresh = "refresh_token" in client.grant_types
+    return issue_tokens(provider, realm, grant, refresh=refresh, nonce=code.nonce)
+
+
+def _check_code(
+    code: AuthorizationCode, form: dict[str, str], provider: Provider, realm: Realm
+) -> None:
+    if code.exp <= provider.clock():
+        raise InvalidGrant("the code has expired", realm=realm.name)
+    redirect_uri = form.get("redirect_uri")
+    if code.redirect_uri_given and redirect_uri != code.redirect_uri:
+        raise InvalidGrant("redirect_uri does not match", realm=realm.name)
+    if not code.redirect_uri_given and redirect_uri not in (None, code.redirect_uri):
+        raise InvalidGrant("redirect_uri does not match", realm=realm.name)
+
+    verifier = form.get("code_verifier")
+    if code.code_challenge is None:
+        if verifier is not None:
+            raise InvalidGrant("no code_challenge was sent", realm=realm.name)
+        return
+    if verifier is None or not _VERIFIER.fullmatch(verifier):
+        raise InvalidGrant("code_verifier is missing or malformed", realm=realm.name)
+    if not hmac.compare_digest(s256(verifier), code.code_challenge):
+        raise InvalidGrant("code_verifier does not match", realm=realm.name)
+
+
+def s256(verifier: str) -> str:
+    """RFC 7636 section 4.2: BASE64URL(SHA256(ASCII(code_verifier)))."""
+    hashed = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(hashed).rstrip(b"=").decode("ascii")
+
+
+def refresh_token_grant(
+    request: Request,
+    form: dict[str, str],
+    client: Client,
+    provider: Provider,
+    realm: Realm,
+) -> dict[str, Any]:
+    """RFC 6749 section 6. The refresh token is rotated: each one works once."""
+    value = require(form, "refresh_token", realm=realm.name)
+    note(request, token=value)
+    refresh = provider.store.refresh_tokens.get(digest(value))
+    grant = provider.store.grants.get(refresh.grant_id) if refresh else None
+    if (
+        refresh is None
+        or grant is None
+        or refresh.used
+        or grant.revoked
+        or refresh.client_id != client.client_id
+        or refresh.realm != realm.name
+        or refresh.exp <= provider.clock()
+    ):
+        raise InvalidGrant("the refresh token is invalid", realm=realm.name)
+
+    scope = refresh.scope
+    if form.get("scope", "").strip():
+        scope = scopes.parse(form["scope"], realm=realm.name)
+        if not set(scope) <= set(refresh.scope):
+            raise InvalidScope("the scope exceeds the original grant", realm=realm.name)
+    refresh.used = True
+
+    note(request, username=grant.sub)
+    narrowed = replace(grant, scope=scope, claims=release(grant.claims, scope))
+    body = issue_tokens(provider, realm, narrowed, refresh=False)
+    body["refresh_token"] = mint_refresh_token(provider, grant)
+    return body
+
+
+_GRANTS = {
+    "password": password_grant,
+    "client_credentials": client_credentials_grant,
+    "authorization_code": authorization_code_grant,
+    "refresh_token": refresh_token_grant,
+}

@@ -1,0 +1,85 @@
+"""`python -m mock_openam` as a real process on a free loopback port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from e2e.processes import ServiceProcess
+
+from .conftest import DASHBOARD, KEYSTONEIDS, PASSWORDS
+
+
+@pytest.fixture(scope="module")
+def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+    log_path = tmp_path_factory.mktemp("openam") / "mock_openam.log"
+    process = ServiceProcess(
+        "mock_openam", env={"OPENAM_TEST_CONTROL": "true"}, log_path=log_path
+    )
+    with process:
+        yield process
+
+
+def test_process_issuer_follows_the_port_it_listens_on(
+    provider: ServiceProcess,
+) -> None:
+    body = httpx.get(
+        f"{provider.url}/openam/oauth2/.well-known/openid-configuration"
+    ).json()
+
+    assert body["issuer"] == f"{provider.url}/openam/oauth2"
+
+
+def test_process_serves_the_password_grant_and_userinfo(
+    provider: ServiceProcess,
+) -> None:
+    base = f"{provider.url}/openam/oauth2"
+    tokens = httpx.post(
+        f"{base}/access_token",
+        auth=DASHBOARD,
+        data={
+            "grant_type": "password",
+            "username": "alice",
+            "password": PASSWORDS["alice"],
+            "scope": "openid keystoneid",
+        },
+    ).json()
+
+    info = httpx.get(
+        f"{base}/userinfo",
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+    )
+
+    assert info.status_code == 200
+    assert info.json() == {"sub": "alice", "keystoneid": KEYSTONEIDS["alice"]}
+
+
+def test_process_log_has_one_line_per_request_without_secrets(
+    provider: ServiceProcess,
+) -> None:
+    base = f"{provider.url}/openam/oauth2"
+    tokens = httpx.post(
+        f"{base}/access_token",
+        auth=DASHBOARD,
+        data={
+            "grant_type": "password",
+            "username": "bob",
+            "password": PASSWORDS["bob"],
+        },
+    ).json()
+    httpx.get(f"{base}/tokeninfo", params={"access_token": tokens["access_token"]})
+
+    log = Path(provider.log_path).read_text()
+
+    assert "GET /openam/oauth2/tokeninfo 200" in log
+    assert "POST /openam/oauth2/access_token 200" in log
+    for secret in (
+        tokens["access_token"],
+        tokens["refresh_token"],
+        PASSWORDS["bob"],
+        DASHBOARD[1],
+    ):
+        assert secret not in log
