@@ -331,6 +331,7 @@ class RoutingTransport(httpx.AsyncBaseTransport):
     refuses the connection, as a stopped service would."""
 
     def __init__(self, apps: dict[str, FastAPI]) -> None:
+        self.apps = apps
         self._transports = {
             host: httpx.ASGITransport(app=app) for host, app in apps.items()
         }
