@@ -12,8 +12,12 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from . import (
+    authenticate,
+    authorize,
     discovery,
+    end_session,
     introspection,
+    revocation,
     test_control,
     token_endpoint,
     tokeninfo,
@@ -29,7 +33,7 @@ from .settings import Settings
 
 logger = logging.getLogger("mock_openam")
 
-REALM_PREFIX = "/oauth2/realms/root/realms/{realm}"
+REALM_PREFIX = "/realms/root/realms/{realm}"
 
 
 def create_app(
@@ -54,7 +58,9 @@ def create_app(
     deployment = settings.deployment_path
     oauth2 = _oauth2_router()
     app.include_router(oauth2, prefix=f"{deployment}/oauth2")
-    app.include_router(oauth2, prefix=f"{deployment}{REALM_PREFIX}")
+    app.include_router(oauth2, prefix=f"{deployment}/oauth2{REALM_PREFIX}")
+    app.include_router(authenticate.router, prefix=f"{deployment}/json")
+    app.include_router(authenticate.router, prefix=f"{deployment}/json{REALM_PREFIX}")
     test_prefix = f"{deployment}/__test__"
     if settings.test_control:
         app.include_router(
@@ -71,7 +77,17 @@ def create_app(
 
 def _oauth2_router() -> APIRouter:
     router = APIRouter()
-    for module in (token_endpoint, userinfo, tokeninfo, introspection, discovery):
+    modules = (
+        authorize,
+        token_endpoint,
+        userinfo,
+        tokeninfo,
+        introspection,
+        revocation,
+        end_session,
+        discovery,
+    )
+    for module in modules:
         router.include_router(module.router)
     return router
 

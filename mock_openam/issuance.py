@@ -164,12 +164,19 @@ def mint_id_token(
         "auth_time": grant.auth_time,
         "realm": realm.name,
         "tokenName": "id_token",
+        "jti": new_secret(),
     }
     if nonce is not None:
         payload["nonce"] = nonce
     if grant.session_id is not None:
-        payload["sid"] = digest(grant.session_id)[:32]
+        payload["sid"] = session_sid(grant.session_id)
+    provider.store.id_tokens[payload["jti"]] = (grant.grant_id, exp)
     return provider.keys.sign(payload, access_token=access_token)
+
+
+def session_sid(session_id: str) -> str:
+    """The `sid` claim of a session: a digest, so the id token never holds the id."""
+    return digest(session_id)[:32]
 
 
 def find_access_token(provider: Provider, realm: Realm, token: str) -> AccessToken:

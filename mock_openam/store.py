@@ -92,12 +92,25 @@ class Session:
 
 
 @dataclass
+class PendingLogin:
+    """An authorization request waiting on the login form (`tx` and its CSRF token)."""
+
+    realm: str
+    params: dict[str, str]
+    csrf_token: str
+    exp: int
+
+
+@dataclass
 class Store:
     grants: dict[str, Grant] = field(default_factory=dict)
     access_tokens: dict[str, AccessToken] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
     codes: dict[str, AuthorizationCode] = field(default_factory=dict)
     sessions: dict[str, Session] = field(default_factory=dict)
+    logins: dict[str, PendingLogin] = field(default_factory=dict)
+    # id token `jti` -> the grant it was issued for, so endSession can end that grant
+    id_tokens: dict[str, tuple[str, int]] = field(default_factory=dict)
     purged_at: float = 0.0
 
     def grant_active(self, grant_id: str | None) -> bool:
@@ -166,6 +179,8 @@ class Store:
         }
         self.codes = {k: v for k, v in self.codes.items() if v.exp > now}
         self.sessions = {k: v for k, v in self.sessions.items() if v.exp > now}
+        self.logins = {k: v for k, v in self.logins.items() if v.exp > now}
+        self.id_tokens = {k: v for k, v in self.id_tokens.items() if v[1] > now}
         live = {t.grant_id for t in self.access_tokens.values()}
         live |= {r.grant_id for r in self.refresh_tokens.values()}
         live |= {c.grant_id for c in self.codes.values()}
