@@ -369,7 +369,7 @@ class Stack:
             )
 
 
-# -- files -----------------------------------------------------------------------------
+# -- files --
 
 
 def _shipped_demo_config() -> Path:
@@ -468,7 +468,7 @@ def _child_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
 
 
-# -- no orphans: signals and interpreter exit ----------------------------------------
+# -- no orphans: signals and interpreter exit --
 
 
 class _LiveStacks:
@@ -529,7 +529,7 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _live_stacks = _LiveStacks()
 
 
-# -- command line -------------------------------------------------------------------
+# -- command line --
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -91,7 +91,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
 
 
-# -- stacks ---------------------------------------------------------------------------
+# -- stacks --
 
 
 @pytest.fixture(scope="session")
@@ -158,7 +158,7 @@ def provider(stack: Stack) -> Iterator[ProviderRecords]:
     records.close()
 
 
-# -- browser --------------------------------------------------------------------------
+# -- browser --
 
 
 @pytest.fixture(scope="session")
