@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    load = _load.Load(args.requests, args.concurrency, args.warmup)
+    load = _load.Load(args.requests, args.concurrency, args.warmup, args.budget)
     run_dir = args.run_dir or ROOT / "runs" / datetime.now(UTC).strftime("bench-%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=True)
     report = Report(settings=_settings(args, load, run_dir))
@@ -64,7 +64,10 @@ def _udr(
 ) -> None:
     from . import _udr
 
-    _udr.run(report, load, run_dir)
+    udr_load = _load.Load(
+        args.udr_requests, load.concurrency, load.warmup // 4, args.budget * 3 / 4
+    )
+    _udr.run(report, udr_load, run_dir, args.cache_dir)
 
 
 def _store(
@@ -102,8 +105,14 @@ def _parser() -> argparse.ArgumentParser:
         help=f"parts to run, of {', '.join(PARTS)} (default: all)",
     )
     parser.add_argument("--requests", type=int, default=2000, help="measured per case")
-    parser.add_argument("--concurrency", type=int, default=8, help="workers at once")
+    parser.add_argument("--concurrency", type=int, default=4, help="workers at once")
     parser.add_argument("--warmup", type=int, default=200, help="unmeasured per case")
+    parser.add_argument(
+        "--budget", type=float, default=12.0, help="most seconds per case (UDR: 3/4)"
+    )
+    parser.add_argument(
+        "--udr-requests", type=int, default=600, help="measured per UDR case"
+    )
     parser.add_argument(
         "--sizes",
         type=_sizes,
@@ -145,7 +154,9 @@ def _settings(
             "requests": load.requests,
             "concurrency": load.concurrency,
             "warmup": load.warmup,
+            "budget_s": load.budget,
         },
+        "udr_requests": args.udr_requests,
         "store_sizes": list(args.sizes),
         "store_queries": args.queries,
         "with_e2e": args.with_e2e,

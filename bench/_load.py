@@ -8,9 +8,10 @@ same code with the same settings, so the figures of one run can be compared as r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -25,11 +26,13 @@ class LoadFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class Load:
-    """How hard and how long: requests measured, workers at once, warm-up requests."""
+    """How hard and how long: requests measured, workers at once, warm-up requests,
+    and the most seconds one case may take (warm-up included) before it is cut short."""
 
     requests: int = 2000
-    concurrency: int = 8
+    concurrency: int = 4
     warmup: int = 200
+    budget: float = 12.0
     timeout: float = 10.0
 
 
@@ -40,6 +43,7 @@ class Result:
     requests: int
     seconds: float
     latencies_ms: tuple[float, ...]
+    cut_short: bool = False
 
     @property
     def rps(self) -> float:
@@ -53,13 +57,14 @@ class Result:
     def p99_ms(self) -> float:
         return percentile(self.latencies_ms, 99)
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> dict[str, float | bool]:
         return {
             "requests": self.requests,
             "seconds": round(self.seconds, 3),
             "rps": round(self.rps, 1),
             "p50_ms": round(self.p50_ms, 2),
             "p99_ms": round(self.p99_ms, 2),
+            "cut_short": self.cut_short,
         }
 
 
@@ -74,30 +79,76 @@ def percentile(values: tuple[float, ...] | list[float], pct: float) -> float:
 
 def run(send: Send, load: Load, expect: int = 200) -> Result:
     """Warm up, then measure `load.requests` requests; every answer must be `expect`."""
-    return asyncio.run(_run(send, load, expect))
+    return compare({"only": send}, load, rounds=1, expect=expect)["only"]
 
 
-async def _run(send: Send, load: Load, expect: int) -> Result:
+def compare(
+    cases: Mapping[str, Send], load: Load, rounds: int = 4, expect: int = 200
+) -> dict[str, Result]:
+    """Measure several cases in interleaved rounds, `load.requests` each in all.
+
+    Each round sends every case its share in turn, the order rotating from round to
+    round, so a neighbour's burst on a shared machine lands on all cases alike rather
+    than on whichever happened to run then.
+    """
+    return asyncio.run(_compare(cases, load, max(1, rounds), expect))
+
+
+async def _compare(
+    cases: Mapping[str, Send], load: Load, rounds: int, expect: int
+) -> dict[str, Result]:
+    names = list(cases)
+    latencies: dict[str, list[float]] = {name: [] for name in names}
+    seconds = dict.fromkeys(names, 0.0)
     limits = httpx.Limits(
         max_connections=load.concurrency, max_keepalive_connections=load.concurrency
     )
-    async with httpx.AsyncClient(limits=limits, timeout=load.timeout) as client:
-        await _drive(client, send, load.warmup, load.concurrency, expect)
-        started = time.perf_counter()
-        latencies = await _drive(client, send, load.requests, load.concurrency, expect)
-        seconds = time.perf_counter() - started
-    return Result(load.requests, seconds, tuple(latencies))
+    async with contextlib.AsyncExitStack() as stack:
+        clients = {
+            name: await stack.enter_async_context(
+                httpx.AsyncClient(limits=limits, timeout=load.timeout)
+            )
+            for name in names
+        }
+        for name in names:
+            until = time.perf_counter() + load.budget / 4
+            await _drive(clients[name], cases[name], load.warmup, load, expect, until)
+        for round_no in range(rounds):
+            share = load.requests // rounds + (round_no < load.requests % rounds)
+            turn = round_no % len(names)
+            for name in names[turn:] + names[:turn]:
+                started = time.perf_counter()
+                until = started + load.budget * 3 / 4 / rounds
+                latencies[name] += await _drive(
+                    clients[name], cases[name], share, load, expect, until
+                )
+                seconds[name] += time.perf_counter() - started
+    return {
+        name: Result(
+            len(latencies[name]),
+            seconds[name],
+            tuple(latencies[name]),
+            cut_short=len(latencies[name]) < load.requests,
+        )
+        for name in names
+    }
 
 
 async def _drive(
-    client: httpx.AsyncClient, send: Send, count: int, workers: int, expect: int
+    client: httpx.AsyncClient,
+    send: Send,
+    count: int,
+    load: Load,
+    expect: int,
+    until: float,
 ) -> list[float]:
+    """`count` requests from `load.concurrency` workers; none started after `until`."""
     latencies: list[float] = []
     remaining = count
 
     async def worker() -> None:
         nonlocal remaining
-        while remaining > 0:
+        while remaining > 0 and time.perf_counter() < until:
             remaining -= 1
             started = time.perf_counter()
             response = await send(client)
@@ -107,7 +158,7 @@ async def _drive(
 
     try:
         async with asyncio.TaskGroup() as group:
-            for _ in range(min(workers, count)):
+            for _ in range(min(load.concurrency, count)):
                 group.create_task(worker())
     except* (LoadFailed, httpx.HTTPError) as failures:
         raise failures.exceptions[0] from None

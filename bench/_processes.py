@@ -6,9 +6,10 @@ real child process on a free loopback port, ready once `/health` answers.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from e2e.processes import LOOPBACK, ServiceProcess
@@ -71,3 +72,17 @@ def service(
     return ServiceProcess(
         module, env=env, log_path=log_path, host=LOOPBACK, port=port, args=args
     )
+
+
+@contextlib.contextmanager
+def running(*processes: ServiceProcess, timeout: float = 60.0) -> Iterator[None]:
+    """Start every process at once, wait until all are healthy, stop them all after."""
+    try:
+        for process in processes:
+            process.spawn()
+        for process in processes:
+            process.wait_healthy(timeout)
+        yield
+    finally:
+        for process in processes:
+            process.stop()

@@ -23,8 +23,9 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from udr.store import metadata_obj, usage_records
 
+from ._provider import KEYSTONEID
+
 GENERATOR_VERSION = 1
-KEYSTONEID = "bench-keystone-0001"
 MONTH_START = datetime(2026, 11, 1, tzinfo=UTC)
 MONTH_END = datetime(2026, 12, 1, tzinfo=UTC)
 RESOURCES = ("vm-0001", "vm-0002")

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from ._load import Result
+
 Verdict = Literal["PASS", "MISS", "SKIP", "INFO"]
 
 
@@ -27,7 +29,7 @@ class Row:
     target: str = ""
     verdict: Verdict = "INFO"
     note: str = ""
-    figures: dict[str, float | int | str] = field(default_factory=dict)
+    figures: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,6 +78,20 @@ _HEADER = " ".join(
     name.ljust(width) if i < 2 else name.rjust(width)
     for i, (name, width) in enumerate(_COLUMNS)
 ).rstrip()
+
+
+def measured(part: str, case: str, result: Result) -> Row:
+    """A row of one load run's figures, saying so when the time budget cut it short."""
+    note = f"cut short at {result.requests} requests" if result.cut_short else ""
+    return Row(
+        part,
+        case,
+        rps=result.rps,
+        p50_ms=result.p50_ms,
+        p99_ms=result.p99_ms,
+        note=note,
+        figures=dict(result.as_dict()),
+    )
 
 
 def _format_row(row: Row) -> str:
