@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -24,12 +25,12 @@ from . import (
     userinfo,
 )
 from .audit import notes_of
-from .config import ProviderConfig, load_config
+from .config import ConfigError, ProviderConfig, load_config
 from .errors import install_error_handlers
 from .faults import GARBAGE
 from .openapi import install_openapi
 from .provider import Provider
-from .settings import Settings
+from .settings import DEMO_CONFIG, Settings
 
 logger = logging.getLogger("mock_openam")
 
@@ -43,7 +44,9 @@ def create_app(
     clock: Callable[[], float] = time.time,
 ) -> FastAPI:
     """The provider for `settings`; `config` replaces the config file, for tests."""
-    config = config if config is not None else load_config(settings.config_file)
+    if config is None:
+        _refuse_demo_config_off_loopback(settings)
+        config = load_config(settings.config_file)
     provider = Provider(settings, config, clock=clock)
 
     app = FastAPI(
@@ -73,6 +76,18 @@ def create_app(
 
     _install_request_middleware(app, provider, test_prefix)
     return app
+
+
+def _refuse_demo_config_off_loopback(settings: Settings) -> None:
+    """The shipped demo passwords and secrets are public: only on a loopback URL."""
+    if settings.config_file.resolve() != DEMO_CONFIG.resolve():
+        return
+    host = urlsplit(settings.public_url).hostname or ""
+    if host not in ("localhost", "::1") and not host.startswith("127."):
+        raise ConfigError(
+            f"the demo config (public passwords) is refused for {settings.public_url}; "
+            "set OPENAM_CONFIG_FILE to your own users and clients"
+        )
 
 
 def _oauth2_router() -> APIRouter:

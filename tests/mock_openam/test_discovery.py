@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
 from mock_openam import Settings, create_app
+from mock_openam.config import ConfigError
+from mock_openam.settings import DEMO_CONFIG
 
 from .conftest import BASE, ISSUER, bearer, password_grant
 
@@ -96,9 +100,23 @@ def test_es256_signs_with_an_ec_key() -> None:
     assert discovery["id_token_signing_alg_values_supported"] == ["ES256"]
 
 
-def test_deployment_path_is_a_setting(rsa_key_file: object) -> None:
-    settings = Settings(deployment_path="/am/", public_url="https://idp.test/")
+def test_deployment_path_is_a_setting(tmp_path: Path, rsa_key_file: Path) -> None:
+    config = tmp_path / "provider.yaml"
+    config.write_text(DEMO_CONFIG.read_text())
+    settings = Settings(
+        deployment_path="/am/",
+        public_url="https://idp.test/",
+        config_file=config,
+        key_file=rsa_key_file,
+    )
     with TestClient(create_app(settings)) as client:
         body = client.get("/am/oauth2/.well-known/openid-configuration").json()
 
     assert body["issuer"] == "https://idp.test/am/oauth2"
+
+
+def test_demo_config_is_refused_off_loopback(rsa_key_file: Path) -> None:
+    settings = Settings(public_url="https://idp.example.org", key_file=rsa_key_file)
+
+    with pytest.raises(ConfigError, match="demo config"):
+        create_app(settings)
