@@ -75,7 +75,7 @@ def parse_period(
         raise InvalidParameter("from must be before to")
     if finish - begin > timedelta(days=max_days):
         raise InvalidParameter(f"the period is longer than {max_days} days")
-    chosen = bucket or "day"
+    chosen = "day" if bucket is None else bucket
     if chosen not in BUCKETS:
         raise InvalidParameter("bucket must be hour or day")
     return Period(start=begin, end=finish, bucket="hour" if chosen == "hour" else "day")
