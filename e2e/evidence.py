@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from e2e.processes import trust
 from e2e.stack import Stack
 
 
@@ -29,8 +30,7 @@ class ProviderRecords:
 
     def __init__(self, stack: Stack) -> None:
         self._base = stack.test_control_url
-        verify: str | bool = str(stack.ca_file) if stack.ca_file else True
-        self._http = httpx.Client(verify=verify, timeout=5.0)
+        self._http = httpx.Client(verify=trust(stack.ca_file), timeout=5.0)
 
     def clear(self) -> None:
         self._http.delete(f"{self._base}/requests").raise_for_status()

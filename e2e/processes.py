@@ -12,6 +12,7 @@ import ctypes
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -27,6 +28,13 @@ LOOPBACK = "127.0.0.1"
 
 class ServiceFailedToStart(RuntimeError):
     """A child process exited, or never answered its health check in time."""
+
+
+def trust(ca_file: Path | None) -> ssl.SSLContext:
+    """An SSL context for httpx: the given CA bundle, or the system's trust store."""
+    if ca_file is None:
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=str(ca_file))
 
 
 def free_port(host: str = LOOPBACK) -> int:
@@ -101,8 +109,7 @@ class ServiceProcess:
     def wait_healthy(self, timeout: float = 20.0) -> None:
         """Poll `/health` until it answers 200; stop the process if it never does."""
         deadline = time.monotonic() + timeout
-        verify: str | bool = str(self._ca_file) if self._ca_file else True
-        with httpx.Client(verify=verify, timeout=1.0) as client:
+        with httpx.Client(verify=trust(self._ca_file), timeout=1.0) as client:
             while time.monotonic() < deadline:
                 if self._process is None:
                     raise ServiceFailedToStart(f"{self.module} was never started")

@@ -30,12 +30,15 @@ ATTACKS = {
     "cookie-replay-after-logout": "a session cookie replayed after logout",
     "login-without-csrf": "a login POST without the CSRF token",
     "tampered-state": "the code flow with a tampered state",
+    "session-fixation": "a session cookie planted before login",
+    "cookie-theft": "the session cookie read by a script or sent without TLS",
 }
 FAILURES = {
     "wrong-password": "a wrong password",
     "openam-stopped": "OpenAM stopped mid-session",
     "udr-stopped": "the UDR stopped",
     "session-expired": "the session expired",
+    "untrusted-certificate": "a provider certificate of a CA the caller does not trust",
 }
 _RANK = {"failed": 4, "error": 3, "passed": 2, "skipped": 1, "not run": 0}
 
