@@ -24,6 +24,8 @@ from dashboard.settings import DashboardSettings
 from dashboard.state import Dashboard
 
 log = logging.getLogger("dashboard.access")
+# httpx logs each request's full URL at INFO; endSession's carries the id token.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 STATIC = Path(__file__).parent / "static"
 
 

@@ -250,11 +250,14 @@ def test_login_never_logs_password_or_tokens(
     caplog.set_level(logging.DEBUG)
 
     log_in(client)
-    client.get("/usage")
+    usage = client.get("/usage").text
+    client.post("/logout", data={"csrf_token": csrf_token(usage)})
     log_in(client, "alice", "a-wrong-password")
 
     grant = provider.grants[0]
+    [end_session] = provider.calls("/connect/endSession")
     for secret in (
+        end_session["query"]["id_token_hint"],
         "alice-password",
         "a-wrong-password",
         fakes.CLIENT_SECRET,
