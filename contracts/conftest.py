@@ -58,6 +58,11 @@ _OPTIONS: dict[str, tuple[str, str | None]] = {
         "CONTRACTS_ACCESS_TOKEN",
     ),
     "udr-audience": ("the audience the UDR requires of tokens, if any", None),
+    "openam-openapi-url": (
+        "the provider's OpenAPI document ({origin}/openapi.json)",
+        None,
+    ),
+    "udr-openapi-url": ("the UDR's OpenAPI document ({udr-url}/openapi.json)", None),
     "provider-stop-command": ("shell command that stops the provider", None),
     "provider-start-command": ("shell command that starts it again", None),
 }

@@ -64,7 +64,7 @@ class Outcome:
     message: str = ""
 
 
-@dataclass
+@dataclass(eq=False)
 class FindingsReport:
     """A pytest plugin: collects outcomes, writes the Markdown file at the end."""
 
@@ -145,7 +145,7 @@ def render(target: str, outcomes: Iterable[Outcome]) -> str:
         ]
         if outcome.doc:
             lines.append(f"- Rule: {outcome.doc}")
-        lines += [f"- Observed: {_one_line(outcome.message)}", ""]
+        lines += _observed(outcome.message)
     lines += ["## Not checked", ""]
     if skipped:
         lines += ["| rule | test | why |", "|---|---|---|"]
@@ -158,6 +158,15 @@ def render(target: str, outcomes: Iterable[Outcome]) -> str:
     lines += ["", "## Held", ""]
     lines += [f"- {rule_of(o.name)} (`{o.name}`)" for o in passed] or ["None."]
     return "\n".join(lines) + "\n"
+
+
+def _observed(message: str) -> list[str]:
+    """One line for a short message; a list as sent for a multi-line one."""
+    rows = [row for row in message.splitlines() if row.strip()]
+    if len(rows) <= 1:
+        return [f"- Observed: {_one_line(message)}", ""]
+    rows = rows[:40] + ([f"... {len(rows) - 40} more"] if len(rows) > 40 else [])
+    return ["- Observed:", "", *[f"  {_one_line(row)}" for row in rows], ""]
 
 
 def _one_line(text: str) -> str:
