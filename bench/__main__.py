@@ -56,7 +56,7 @@ def _issuance(
 ) -> None:
     from . import _issuance
 
-    _issuance.run(report, load, run_dir)
+    _issuance.run(report, load, run_dir, args.profile)
 
 
 def _udr(
@@ -67,7 +67,7 @@ def _udr(
     udr_load = _load.Load(
         args.udr_requests, load.concurrency, load.warmup // 4, args.budget * 3 / 4
     )
-    _udr.run(report, udr_load, run_dir, args.cache_dir)
+    _udr.run(report, udr_load, run_dir, args.cache_dir, args.profile)
 
 
 def _store(
@@ -124,6 +124,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--with-e2e", action="store_true", help="also time `nox -s e2e` (minutes)"
     )
+    parser.add_argument(
+        "--no-profile",
+        dest="profile",
+        action="store_false",
+        help="do not profile missed targets with py-spy",
+    )
     parser.add_argument("--json", type=Path, default=ROOT / "reports" / "bench.json")
     parser.add_argument(
         "--cache-dir",
@@ -160,6 +166,7 @@ def _settings(
         "store_sizes": list(args.sizes),
         "store_queries": args.queries,
         "with_e2e": args.with_e2e,
+        "profile_misses": args.profile,
         "run_dir": str(run_dir),
     }
 

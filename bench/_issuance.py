@@ -16,6 +16,7 @@ from e2e.processes import ServiceProcess
 
 from . import _load
 from ._processes import NodePeer, PeerUnavailable, install_peer, running
+from ._profile import profile_misses
 from ._provider import Credentials, provider, token_url, write_config
 from ._report import Report, Row, measured
 
@@ -24,7 +25,7 @@ GRANTS = ("password", "client_credentials")
 TARGET = ">= 1.0 x npm peer"
 
 
-def run(report: Report, load: _load.Load, run_dir: Path) -> None:
+def run(report: Report, load: _load.Load, run_dir: Path, profile: bool) -> None:
     creds = write_config(run_dir / "provider.yaml")
     ours = provider(run_dir, run_dir / "provider.yaml")
     peer = _peer(report, run_dir)
@@ -35,14 +36,21 @@ def run(report: Report, load: _load.Load, run_dir: Path) -> None:
         cases |= {f"npm peer {g}": _send(g, peer.token_url, creds) for g in GRANTS}
     with running(*processes):
         results = _load.compare(cases, load)
+        rows = []
+        for grant in GRANTS:
+            theirs = results.get(f"npm peer {grant}")
+            if theirs is not None:
+                rows.append(_row(f"npm peer {grant}", theirs, None))
+            mine = f"mock_openam {grant}"
+            rows.append(_row(mine, results[mine], theirs))
+        if profile:
+            served = {
+                f"mock_openam {g}": ([ours], cases[f"mock_openam {g}"]) for g in GRANTS
+            }
+            profile_misses(rows, served, load)
 
-    for grant in GRANTS:
-        theirs = results.get(f"npm peer {grant}")
-        if theirs is not None:
-            report.add(_row(f"npm peer {grant}", theirs, None))
-        report.add(
-            _row(f"mock_openam {grant}", results[f"mock_openam {grant}"], theirs)
-        )
+    for row in rows:
+        report.add(row)
 
 
 def _peer(report: Report, run_dir: Path) -> NodePeer | None:

@@ -30,6 +30,7 @@ class Row:
     verdict: Verdict = "INFO"
     note: str = ""
     figures: dict[str, object] = field(default_factory=dict)
+    profile: dict[str, object] | None = None
 
 
 @dataclass
@@ -61,6 +62,13 @@ class Report:
     def table(self) -> str:
         lines = [_HEADER, "-" * len(_HEADER)]
         lines += [_format_row(row) for row in self.rows]
+        for row in self.rows:
+            for process, profile in (row.profile or {}).items():
+                lines += [
+                    "",
+                    f"{row.part}: {row.case}, where {process} spends its time",
+                ]
+                lines += _profile_lines(profile)
         return "\n".join(lines)
 
 
@@ -107,6 +115,21 @@ def _format_row(row: Row) -> str:
     ]
     line = " ".join(cells).rstrip()
     return f"{line}  {row.note}" if row.note else line
+
+
+def _profile_lines(profile: object) -> list[str]:
+    if not isinstance(profile, dict):
+        return [f"  could not profile: {profile}"]
+    lines = [f"  {share:6.1%} own  {frame}" for frame, share in _pairs(profile, "own")]
+    lines += [
+        f"  {share:6.1%} in   {frame}" for frame, share in _pairs(profile, "project")
+    ]
+    return lines
+
+
+def _pairs(profile: dict[str, object], key: str) -> list[tuple[str, float]]:
+    value = profile.get(key)
+    return [(str(f), float(s)) for f, s in value] if isinstance(value, list) else []
 
 
 def _number(value: float | None, digits: int) -> str:

@@ -24,11 +24,13 @@ from e2e.processes import ServiceProcess
 
 from . import _load, _records
 from ._processes import running, service
+from ._profile import profile_misses
 from ._provider import Credentials, issuer, provider, token_url, write_config
 from ._report import Report, Row, measured
 
 PART = "udr"
-MODES = ("userinfo", "introspection", "tokeninfo", "jwt")
+ONLINE_MODES = ("userinfo", "introspection", "tokeninfo")
+MODES = (*ONLINE_MODES, "jwt")
 CACHE_SECONDS = 60
 STORE_SIZE = 10_000
 RATIO_TARGET = 0.7
@@ -40,7 +42,9 @@ QUERY = {
 }
 
 
-def run(report: Report, load: _load.Load, run_dir: Path, cache_dir: Path) -> None:
+def run(
+    report: Report, load: _load.Load, run_dir: Path, cache_dir: Path, profile: bool
+) -> None:
     database = run_dir / "udr.db"
     run_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(_records.database(STORE_SIZE, cache_dir), database)
@@ -65,14 +69,23 @@ def run(report: Report, load: _load.Load, run_dir: Path, cache_dir: Path) -> Non
         cases = {name: _query(server, token) for name, server in servers.items()}
         cases |= _round_trips(openam, token, creds)
         results = _load.compare(cases, load)
+        rows = _rows(results)
+        if profile:
+            served = {name: ([servers[name], openam], cases[name]) for name in servers}
+            profile_misses(rows, served, load)
 
+    for row in rows:
+        report.add(row)
+
+
+def _rows(results: dict[str, _load.Result]) -> list[Row]:
     limit = results[BASELINE]
-    report.add(_row(BASELINE, limit))
-    for mode in ("userinfo", "introspection", "tokeninfo"):
-        report.add(_row(_alone(mode), results[_alone(mode)]))
+    rows = [_row(BASELINE, limit)]
+    rows += [_row(_alone(m), results[_alone(m)]) for m in ONLINE_MODES]
     for mode, cache in GUARDED:
         alone = results.get(_alone(mode))
-        report.add(_guarded(mode, cache, results[_case(mode, cache)], limit, alone))
+        rows.append(_guarded(mode, cache, results[_case(mode, cache)], limit, alone))
+    return rows
 
 
 BASELINE = "no authorization (baseline)"
