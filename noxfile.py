@@ -51,9 +51,10 @@ def contracts(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """The stack for a person, until Ctrl-C."""
-    install(session)
-    session.run("python", "-m", "e2e.stack", "--demo", *session.posargs)
+    """The stack for a person, until Ctrl-C (`nox -s demo -- --https` for TLS)."""
+    install(session, "test")  # trustme, for --https
+    cache = ("--seed-cache", "runs/seed-cache")  # shared with the e2e suite
+    session.run("python", "-m", "e2e.stack", "--demo", *cache, *session.posargs)
 
 
 @nox.session

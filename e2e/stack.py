@@ -534,11 +534,17 @@ _live_stacks = _LiveStacks()
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Explicit, since a shell starts background jobs with SIGINT ignored.
+    signal.signal(signal.SIGINT, _interrupt)
     run_dir = Path(args.run_dir) if args.run_dir else None
     temporary = run_dir is None
     if run_dir is None:
         run_dir = Path(tempfile.mkdtemp(prefix="e2e-stack-"))
-    stack = Stack(run_dir, https=args.https, udr_mode=args.udr_mode, seed=args.seed)
+    seed = args.seed if args.seed is not None else int(time.strftime("%Y%m%d"))
+    cache = Path(args.seed_cache) if args.seed_cache else None
+    stack = Stack(
+        run_dir, https=args.https, udr_mode=args.udr_mode, seed=seed, seed_cache=cache
+    )
     try:
         started = time.monotonic()
         with stack:
@@ -573,7 +579,12 @@ def _parser() -> argparse.ArgumentParser:
         help="how the UDR validates tokens (default: userinfo)",
     )
     parser.add_argument("--run-dir", help="keep config, database and logs here")
-    parser.add_argument("--seed", type=int, help="seed of the demo usage")
+    parser.add_argument(
+        "--seed", type=int, help="seed of the demo usage (default: today's date)"
+    )
+    parser.add_argument(
+        "--seed-cache", help="keep generated demo databases here and reuse them"
+    )
     return parser
 
 
