@@ -46,7 +46,31 @@ def e2e(session: nox.Session) -> None:
 def contracts(session: nox.Session) -> None:
     """Provider and UDR contract suites; our stack unless URLs are given."""
     install(session, "test", "contracts")
-    session.run("pytest", "contracts", *session.posargs)
+    session.run(
+        "pytest",
+        "contracts",
+        "--junitxml=reports/contracts.xml",
+        "--findings-report=reports/contracts-findings.md",
+        *session.posargs,
+    )
+
+
+@nox.session
+def interop(session: nox.Session) -> None:
+    """oidc-provider (npm) as the provider, our UDR and dashboard behind it."""
+    install(session, "test", "contracts")
+    session.run(
+        "npm", "ci", "--prefix", "contracts/interop", "--no-audit", "--no-fund",
+        external=True,
+    )  # fmt: skip
+    session.run(
+        "pytest",
+        "contracts",
+        "--interop",
+        "--junitxml=reports/interop.xml",
+        "--findings-report=reports/interop-findings.md",
+        *session.posargs,
+    )
 
 
 @nox.session

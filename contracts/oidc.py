@@ -359,16 +359,26 @@ def _same_endpoint(url: str, target: str) -> bool:
     return (a.scheme, a.netloc, a.path) == (b.scheme, b.netloc, b.path)
 
 
-def drive_login(browser: httpx.Client, url: str, user: User, redirect_uri: str) -> str:
-    """Follow the provider's pages until a redirect to `redirect_uri`; return it."""
-    provider_origin = urlsplit(url)[:2]
+def drive_login(
+    browser: httpx.Client,
+    url: str,
+    user: User,
+    redirect_uri: str,
+    also_follow: tuple[str, ...] = (),
+) -> str:
+    """Follow the provider's pages until a redirect to `redirect_uri`; return it.
+
+    Redirects are followed within the start URL's origin and `also_follow` (origins,
+    `scheme://host:port`) only; anywhere else is a `FlowError`.
+    """
+    allowed = {urlsplit(url)[:2], *(urlsplit(origin)[:2] for origin in also_follow)}
     response = browser.get(url)
     for _ in range(12):
         if response.is_redirect:
             location = urljoin(str(response.url), response.headers["location"])
             if _same_endpoint(location, redirect_uri):
                 return location
-            if urlsplit(location)[:2] != provider_origin:
+            if urlsplit(location)[:2] not in allowed:
                 raise FlowError(f"the provider redirected elsewhere: {location}")
             response = browser.get(location)
             continue

@@ -284,8 +284,10 @@ def interop_stack(run_dir: Path) -> Iterator[tuple[Target, ProviderOutage]]:
 
 
 def _seed(database_url: str, keystoneids: list[str], log_path: Path) -> None:
-    command = [sys.executable, "-m", "udr", "demo-data", "--keystoneid", *keystoneids]
-    command += ["--seed", "7", "--database-url", database_url]
+    command = [sys.executable, "-m", "udr", "demo-data", "--seed", "7"]
+    for keystoneid in keystoneids:
+        command += ["--keystoneid", keystoneid]
+    command += ["--database-url", database_url]
     env = {k: v for k, v in os.environ.items() if not k.startswith("UDR_")}
     with log_path.open("ab") as log:
         result = subprocess.run(  # noqa: S603

@@ -1,0 +1,1 @@
+"""Interoperability: our dashboard and UDR behind a third-party OpenID provider."""
