@@ -64,6 +64,8 @@ async def usage_page(
 ) -> Response:
     """The usage of one account for one period, as far as the UDR allows it."""
     session = current_session(request)
+    if session is None and request.cookies.get(COOKIE_NAME):
+        return _back_to_login(request)  # the cookie names a session that has ended
     if session is None or not session.logged_in:
         return RedirectResponse("/login", status_code=303)
 

@@ -148,7 +148,7 @@ def test_login_issues_new_session_id(client: TestClient) -> None:
     client.cookies.set("dashboard_session", planted)
     stale = client.get("/usage", follow_redirects=False)
     assert stale.status_code == 303
-    assert stale.headers["location"] == "/login"
+    assert stale.headers["location"] == "/login?reason=expired"
 
 
 def test_session_cookie_is_httponly_and_samesite_lax(client: TestClient) -> None:

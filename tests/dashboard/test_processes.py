@@ -146,7 +146,7 @@ def test_real_session_fixation_is_refused(browser: httpx.Client, stack: Stack) -
         attacker.cookies.set("dashboard_session", planted)
         response = attacker.get("/usage")
     assert response.status_code == 303
-    assert response.headers["location"] == "/login"
+    assert response.headers["location"] == "/login?reason=expired"
 
 
 @pytest.mark.attack("forged-keystoneid")

@@ -27,7 +27,10 @@ def test_session_ends_after_idle_timeout(alice: TestClient, clock: fakes.Clock) 
     response = alice.get("/usage", follow_redirects=False)
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/login"
+    assert response.headers["location"] == "/login?reason=expired"
+    notice = alice.get(response.headers["location"]).text
+    assert 'data-testid="login-notice"' in notice
+    assert "Your session has expired" in notice
 
 
 def test_session_activity_keeps_it_alive(alice: TestClient, clock: fakes.Clock) -> None:
@@ -39,14 +42,14 @@ def test_session_activity_keeps_it_alive(alice: TestClient, clock: fakes.Clock) 
 def test_session_ends_at_max_age_despite_activity(
     alice: TestClient, clock: fakes.Clock
 ) -> None:
-    for _ in range(17):  # 17 x 1700 s > 8 h, each step within the idle timeout
+    for _ in range(17):  # used every 1700 s, never idle, until 28900 s > 8 h
+        assert alice.get("/usage").status_code == 200
         clock.advance(1700)
-        alice.get("/usage")
 
     response = alice.get("/usage", follow_redirects=False)
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/login"
+    assert response.headers["location"] == "/login?reason=expired"
 
 
 def test_logout_deletes_server_session_so_replayed_cookie_gets_nothing(
@@ -62,7 +65,7 @@ def test_logout_deletes_server_session_so_replayed_cookie_gets_nothing(
     alice.cookies.set("dashboard_session", cookie)
     replay = alice.get("/usage", follow_redirects=False)
     assert replay.status_code == 303
-    assert replay.headers["location"] == "/login"
+    assert replay.headers["location"] == "/login?reason=expired"
     assert len(udr.requests) == 1  # only the one before logout
 
 
