@@ -57,7 +57,6 @@ _OPTIONS: dict[str, tuple[str, str | None]] = {
         "a user token, for a UDR run with no provider",
         "CONTRACTS_ACCESS_TOKEN",
     ),
-    "udr-audience": ("the audience the UDR requires of tokens, if any", None),
     "openam-openapi-url": (
         "the provider's OpenAPI document ({origin}/openapi.json)",
         None,

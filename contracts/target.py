@@ -45,7 +45,6 @@ class Target:
     redirect_uri: str | None = None
     other_keystoneid: str | None = None
     access_token: str | None = None
-    udr_audience: str | None = None
     provider_stop_command: str | None = None
     provider_start_command: str | None = None
     test_control_url: str | None = None
