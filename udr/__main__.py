@@ -8,9 +8,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import uvicorn
-
-from udr.app import create_app
 from udr.ceilometer import read_file
 from udr.config import Settings
 from udr.demo import write_demo_data
@@ -31,6 +28,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
+    import uvicorn  # only serving needs the web stack
+
+    from udr.app import create_app
+
     settings = Settings()
     app = create_app(settings)
     uvicorn.run(

@@ -30,8 +30,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from udr.errors import InvalidRecord
-from udr.ingestion import describe
-from udr.records import UsageRecord
+from udr.records import UsageRecord, describe
 
 RECORD_COLUMNS = {"id", "keystoneid", "resource_id", "meter", "type", "unit", "volume"}
 
@@ -108,6 +107,9 @@ def _sample(index: int, entry: Any, keystoneid: str | None, field: str) -> Sampl
         volume = float(pick("volume", "counter_volume"))
     except (TypeError, ValueError):
         raise InvalidRecord(index, "volume is not a number") from None
+    kind = str(pick("type", "counter_type"))
+    if kind not in ("gauge", "cumulative", "delta"):
+        raise InvalidRecord(index, "type: Input should be gauge, cumulative or delta")
     metadata = entry.get("metadata") or entry.get("resource_metadata")
     return Sample(
         index=index,
@@ -115,7 +117,7 @@ def _sample(index: int, entry: Any, keystoneid: str | None, field: str) -> Sampl
         keystoneid=keystoneid or str(pick(field)),
         resource_id=str(pick("resource_id")),
         meter=str(pick("meter", "counter_name")),
-        type=str(pick("type", "counter_type")),
+        type=kind,
         unit=str(pick("unit", "counter_unit")),
         volume=volume,
         timestamp=_timestamp(index, pick("timestamp")),

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 
 from udr.errors import InvalidRecord, PayloadTooLarge, UnsupportedMediaType
-from udr.records import UsageRecord
+from udr.records import UsageRecord, describe
 
 BATCH_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -55,10 +55,3 @@ def _record(index: int, item: Any) -> UsageRecord:
         return UsageRecord.model_validate(item)
     except ValidationError as exc:
         raise InvalidRecord(index, describe(exc)) from None
-
-
-def describe(exc: ValidationError) -> str:
-    """The first problem, as `field: message`, without echoing the input."""
-    first = exc.errors(include_url=False, include_input=False)[0]
-    where = ".".join(str(part) for part in first["loc"])
-    return f"{where}: {first['msg']}" if where else str(first["msg"])

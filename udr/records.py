@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationError,
     field_validator,
     model_validator,
 )
@@ -91,3 +92,10 @@ def from_micros(micros: int) -> datetime:
 def iso_z(moment: datetime) -> str:
     """ISO 8601 in UTC with a `Z`, as every answer of the UDR writes times."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def describe(exc: ValidationError) -> str:
+    """The first problem, as `field: message`, without echoing the input."""
+    first = exc.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where}: {first['msg']}" if where else str(first["msg"])

@@ -19,6 +19,7 @@ from udr.records import UsageRecord, to_micros
 
 BUCKET_MICROS = {"hour": 3_600 * 1_000_000, "day": 86_400 * 1_000_000}
 _CHUNK = 500  # ids per IN (...) lookup: well under SQLite's variable limit
+_ATTEMPTS = 5
 
 metadata_obj = sa.MetaData()
 
@@ -112,11 +113,14 @@ class UsageStore:
         The record id is the idempotency key: an id stored with the same content is a
         duplicate and is skipped; an id stored with other content rejects the batch.
         """
-        try:
-            return self._ingest_once(records)
-        except IntegrityError:
-            # A concurrent batch stored one of these ids between our lookup and insert.
-            return self._ingest_once(records)
+        for _attempt in range(_ATTEMPTS - 1):
+            try:
+                return self._ingest_once(records)
+            except IntegrityError:
+                # A concurrent batch stored one of these ids between lookup and insert:
+                # look again, now seeing it.
+                continue
+        return self._ingest_once(records)
 
     def _ingest_once(self, records: Sequence[UsageRecord]) -> IngestResult:
         hashes = [record.content_hash() for record in records]
@@ -155,10 +159,28 @@ class UsageStore:
     ) -> list[BucketRow]:
         """Per meter and bucket, the sum and count of volumes of records starting in
         [start, end). Buckets are aligned to UTC hours or days."""
-        table = usage_records
         size = BUCKET_MICROS[bucket]
-        bucket_index = (table.c.start_us // size).label("bucket")
-        query = (
+        query = self.bucket_query(keystoneid, start, end, bucket)
+        with self.engine.connect() as connection:
+            return [
+                BucketRow(
+                    meter=row.meter,
+                    type=row.type,
+                    unit=row.unit,
+                    bucket_start_us=int(row.bucket) * size,
+                    total=float(row.total),
+                    count=int(row.n_records),
+                )
+                for row in connection.execute(query)
+            ]
+
+    def bucket_query(
+        self, keystoneid: str, start: datetime, end: datetime, bucket: str
+    ) -> sa.Select[Any]:
+        """The one query behind `buckets`: a range search on (keystoneid, start_us)."""
+        table = usage_records
+        bucket_index = (table.c.start_us // BUCKET_MICROS[bucket]).label("bucket")
+        return (
             sa.select(
                 table.c.meter,
                 table.c.type,
@@ -175,18 +197,6 @@ class UsageStore:
             .group_by(table.c.meter, table.c.type, table.c.unit, bucket_index)
             .order_by(table.c.meter, table.c.type, table.c.unit, bucket_index)
         )
-        with self.engine.connect() as connection:
-            return [
-                BucketRow(
-                    meter=row.meter,
-                    type=row.type,
-                    unit=row.unit,
-                    bucket_start_us=int(row.bucket) * size,
-                    total=float(row.total),
-                    count=int(row.n_records),
-                )
-                for row in connection.execute(query)
-            ]
 
     def count(self) -> int:
         with self.engine.connect() as connection:
