@@ -258,6 +258,55 @@ def test_real_provider_failing_after_login_shows_openam_unavailable(
     assert 'data-service="openam"' in response.text
 
 
+@pytest.mark.step(2)
+def test_real_code_flow_with_pkce_logs_in(browser: httpx.Client, stack: Stack) -> None:
+    start = browser.get("/login/openam")
+    assert start.status_code == 303
+    authorize = start.headers["location"]
+    assert authorize.startswith(f"{stack.issuer}/authorize?")
+    assert "code_challenge_method=S256" in authorize
+
+    callback = _log_in_at_provider(browser, authorize, stack.user(ALICE))
+
+    assert callback.startswith(f"{stack.dashboard_url}/callback?")
+    landed = browser.get(callback)
+    assert landed.status_code == 303
+    assert landed.headers["location"] == "/usage"
+    page = browser.get("/usage")
+    keystoneid = stack.user(ALICE).keystoneid
+    assert f'<code data-testid="keystoneid">{keystoneid}</code>' in page.text
+
+
+@pytest.mark.attack("callback-state")
+def test_real_code_flow_with_tampered_state_is_refused(
+    browser: httpx.Client, stack: Stack
+) -> None:
+    authorize = browser.get("/login/openam").headers["location"]
+    callback = _log_in_at_provider(browser, authorize, stack.user(ALICE))
+    clear_provider_requests(stack)
+
+    response = browser.get(re.sub(r"state=[^&]+", "state=forged", callback))
+
+    assert response.status_code == 400
+    assert _token_calls(stack) == []
+
+
+def _log_in_at_provider(client: httpx.Client, authorize: str, user: Any) -> str:
+    """What a person does on the provider's login page; returns the redirect back."""
+    form_page = client.get(authorize)
+    assert form_page.status_code == 200
+    html = form_page.text
+    action = re.search(r'<form id="login-form" method="post" action="([^"]+)"', html)
+    fields = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    assert action and fields
+    target = httpx.URL(authorize).join(action.group(1).replace("&amp;", "&"))
+    answer = client.post(
+        target, data={**fields, "username": user.username, "password": user.password}
+    )
+    assert answer.status_code in (302, 303), answer.text[:300]
+    return str(answer.headers["location"])
+
+
 # -- the dashboard in-process, the provider and the UDR real -------------------------
 
 

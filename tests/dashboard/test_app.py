@@ -1,0 +1,123 @@
+"""Settings, the command line, and pages for requests that fit no route."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from dashboard import create_app
+from dashboard.settings import DEMO_CLIENT_SECRET
+from tests.dashboard import fakes
+from tests.dashboard.conftest import log_in, make_settings
+
+
+def test_health_answers_ok(client: TestClient) -> None:
+    response = client.get("/health")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {
+            "public_url": "https://dashboard.example.org",
+            "client_secret": DEMO_CLIENT_SECRET,
+        },
+        {"login_methods": "password,implicit"},
+        {"login_methods": ""},
+        {"issuer": "openam.test/openam/oauth2"},
+        {"udr_url": "ftp://udr.test"},
+        {"session_idle_timeout": 0},
+    ],
+    ids=[
+        "demo-secret-public",
+        "unknown-method",
+        "no-method",
+        "issuer-no-scheme",
+        "udr-ftp",
+        "idle-zero",
+    ],
+)
+def test_settings_refuse_bad_values(overrides: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        make_settings(**overrides)
+
+
+def test_settings_allow_demo_secret_on_loopback() -> None:
+    settings = make_settings(client_secret=DEMO_CLIENT_SECRET)
+
+    assert settings.client_secret == DEMO_CLIENT_SECRET
+
+
+def test_settings_normalise_methods_and_trailing_slash() -> None:
+    settings = make_settings(
+        login_methods=" code , password", issuer=fakes.ISSUER + "/"
+    )
+
+    assert settings.methods == ("code", "password")
+    assert settings.issuer == fakes.ISSUER
+
+
+def test_command_line_refuses_bad_settings_without_traceback() -> None:
+    env = {"DASHBOARD_LOGIN_METHODS": "telepathy", "PATH": "/usr/bin:/bin"}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "dashboard", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert (
+        "DASHBOARD_LOGIN_METHODS" in result.stderr or "login_methods" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_session_cookie_is_secure_when_served_over_https(
+    network: fakes.RoutingTransport,
+) -> None:
+    settings = make_settings(public_url="https://127.0.0.1:8443")
+    app = create_app(settings, transport=network)
+    with TestClient(app, base_url="https://127.0.0.1:8443") as client:
+        response = log_in(client)
+
+    assert response.status_code == 303
+    assert "Secure" in response.headers["set-cookie"]
+
+
+def test_unknown_page_is_an_html_404(client: TestClient) -> None:
+    response = client.get("/admin")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert 'data-testid="not-found"' in response.text
+
+
+def test_wrong_method_is_an_html_405(client: TestClient) -> None:
+    response = client.delete("/usage")
+
+    assert response.status_code == 405
+    assert response.headers["content-type"].startswith("text/html")
+
+
+def test_callback_with_repeated_parameters_is_not_500(client: TestClient) -> None:
+    response = client.get("/callback?state=a&state=b&code=x")
+
+    assert response.status_code == 400
+
+
+def test_csp_allows_form_posts_to_the_provider_only(client: TestClient) -> None:
+    csp = client.get("/login").headers["content-security-policy"]
+
+    assert "form-action 'self' http://openam.test;" in csp
+    assert "frame-ancestors 'none'" in csp
