@@ -88,7 +88,7 @@ def bench(session: nox.Session) -> None:
     `nox -s bench -- --with-e2e` also times `nox -s e2e`; `-- --help` lists the rest.
     """
     install(session)
-    session.install("pyinstrument>=4.6")  # bench-only: profiles a missed target
+    session.install("py-spy>=0.3.14")  # bench-only: profiles a missed target
     if shutil.which("npm"):  # the npm peer, pinned by bench/peer/package-lock.json
         peer = ("--prefix", "bench/peer", "--no-audit", "--no-fund")
         session.run("npm", "ci", *peer, external=True)
