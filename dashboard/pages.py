@@ -90,6 +90,8 @@ async def page_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PageError)
     if isinstance(exc, Unavailable):
         log.warning("%s unavailable for %s", exc.service, request.url.path)
+    elif isinstance(exc, CsrfFailed):
+        log.warning("CSRF token missing or wrong on %s", request.url.path)
     return render_error(request, exc)
 
 

@@ -8,6 +8,7 @@ fixation, OWASP Session Management Cheat Sheet).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -49,6 +50,8 @@ class Session:
     display_name: str | None = None
     tokens: Tokens | None = None
     pending: PendingAuthorization | None = None
+    # One refresh at a time: the provider rotates refresh tokens, each works once.
+    refresh_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     @property
     def logged_in(self) -> bool:

@@ -188,13 +188,18 @@ async def _refresh_if_expiring(request: Request, session: Session) -> None:
 
 
 async def _refresh(request: Request, session: Session) -> None:
-    assert session.tokens is not None
-    try:
-        session.tokens = await dashboard(request).provider.refresh(session.tokens)
-    except InvalidGrant:
-        raise SessionEnded() from None
-    except ProviderUnavailable as exc:
-        raise Unavailable("openam") from exc
+    """Renew the tokens, unless a concurrent request has just done so."""
+    used = session.tokens
+    async with session.refresh_lock:
+        if session.tokens is not used:
+            return
+        assert used is not None
+        try:
+            session.tokens = await dashboard(request).provider.refresh(used)
+        except InvalidGrant:
+            raise SessionEnded() from None
+        except ProviderUnavailable as exc:
+            raise Unavailable("openam") from exc
 
 
 def _back_to_login(request: Request) -> Response:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -382,3 +384,28 @@ def test_default_period_end_is_within_the_next_hour(
     end = datetime.fromisoformat(udr.requests[0]["query"]["to"])
     now = datetime.fromtimestamp(clock(), UTC)
     assert timedelta(0) < end - now <= timedelta(hours=1)
+
+
+def test_concurrent_pages_refresh_the_token_once(
+    client: TestClient, provider: fakes.FakeProvider, clock: fakes.Clock
+) -> None:
+    """The provider rotates refresh tokens: two tabs must not spend the same one."""
+    provider.expires_in = 60
+    log_in(client)
+    clock.advance(45)
+    cookies = dict(client.cookies)
+
+    async def two_tabs() -> list[int]:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url=fakes.PUBLIC_URL, cookies=cookies
+        ) as tab:
+            pages = await asyncio.gather(tab.get("/usage"), tab.get("/usage"))
+        return [page.status_code for page in pages]
+
+    assert client.portal is not None
+    statuses = client.portal.call(two_tabs)
+
+    assert statuses == [200, 200]
+    grants = [c["grant_type"] for c in provider.calls("/access_token")]
+    assert grants == ["password", "refresh_token"]
