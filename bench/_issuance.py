@@ -23,6 +23,7 @@ from ._report import Report, Row, measured
 PART = "issuance"
 GRANTS = ("password", "client_credentials")
 TARGET = ">= 1.0 x npm peer"
+CEILING = "load generator ceiling (peer /health)"
 
 
 def run(report: Report, load: _load.Load, run_dir: Path, profile: bool) -> None:
@@ -34,9 +35,10 @@ def run(report: Report, load: _load.Load, run_dir: Path, profile: bool) -> None:
     cases = {f"mock_openam {g}": _send(g, token_url(ours), creds) for g in GRANTS}
     if peer is not None:
         cases |= {f"npm peer {g}": _send(g, peer.token_url, creds) for g in GRANTS}
+        cases[CEILING] = _health(peer.url)
     with running(*processes):
         results = _load.compare(cases, load)
-        rows = []
+        rows = [measured(PART, CEILING, results[CEILING])] if CEILING in results else []
         for grant in GRANTS:
             theirs = results.get(f"npm peer {grant}")
             if theirs is not None:
@@ -92,5 +94,15 @@ def _send(grant: str, url: str, creds: Credentials) -> _load.Send:
 
     def send(client: httpx.AsyncClient) -> Awaitable[httpx.Response]:
         return client.post(url, data=form, auth=auth)
+
+    return send
+
+
+def _health(url: str) -> _load.Send:
+    """The cheapest answer here: the rate the load generator itself tops out at."""
+    target = f"{url}/health"
+
+    def send(client: httpx.AsyncClient) -> Awaitable[httpx.Response]:
+        return client.get(target)
 
     return send
