@@ -75,7 +75,7 @@ def service(
 
 
 @contextlib.contextmanager
-def running(*processes: ServiceProcess, timeout: float = 60.0) -> Iterator[None]:
+def running(*processes: ServiceProcess, timeout: float = 120.0) -> Iterator[None]:
     """Start every process at once, wait until all are healthy, stop them all after."""
     try:
         for process in processes:

@@ -35,6 +35,8 @@ CACHE_SECONDS = 60
 STORE_SIZE = 10_000
 RATIO_TARGET = 0.7
 ROUND_TRIP_SHARE = 0.8
+BASELINE = "no authorization (baseline)"
+GUARDED = [(mode, cache) for mode in MODES for cache in (0, CACHE_SECONDS)]
 QUERY = {
     "from": _records.MONTH_START.strftime("%Y-%m-%dT%H:%M:%SZ"),
     "to": _records.MONTH_END.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -86,10 +88,6 @@ def _rows(results: dict[str, _load.Result]) -> list[Row]:
         alone = results.get(_alone(mode))
         rows.append(_guarded(mode, cache, results[_case(mode, cache)], limit, alone))
     return rows
-
-
-BASELINE = "no authorization (baseline)"
-GUARDED = [(mode, cache) for mode in MODES for cache in (0, CACHE_SECONDS)]
 
 
 def _case(mode: str, cache: int) -> str:
