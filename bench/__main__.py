@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
 
     report.write_json(args.json)
-    print(f"\n{report.table()}\n\nJSON report: {args.json}")
+    report.write_markdown(args.json.with_suffix(".md"))
+    print(f"\n{report.table()}\n\nJSON report: {args.json} (and .md beside it)")
     if failed:
         print(f"parts that could not run: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

@@ -59,6 +59,24 @@ class Report:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.as_dict(), indent=2) + "\n")
 
+    def write_markdown(self, path: Path) -> None:
+        """The table as Markdown, for a README or a pull request."""
+        when = self.started.strftime("%Y-%m-%d %H:%M UTC")
+        lines = [
+            f"Benchmarks of {when}, {_machine()['cpus']} cores",
+            "",
+            "| part | case | req/s | p50 ms | p99 ms | ratio | target | |",
+            "|---|---|---:|---:|---:|---:|---|---|",
+        ]
+        for row in self.rows:
+            figures = [(row.rps, 0), (row.p50_ms, 1), (row.p99_ms, 1), (row.ratio, 2)]
+            cells = [row.part, row.case.strip()]
+            cells += [_number(value, digits, blank="") for value, digits in figures]
+            cells += [row.target, "" if row.verdict == "INFO" else row.verdict]
+            lines.append("| " + " | ".join(cells) + " |")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n")
+
     def table(self) -> str:
         lines = [_HEADER, "-" * len(_HEADER)]
         lines += [_format_row(row) for row in self.rows]
@@ -132,9 +150,9 @@ def _pairs(profile: dict[str, object], key: str) -> list[tuple[str, float]]:
     return [(str(f), float(s)) for f, s in value] if isinstance(value, list) else []
 
 
-def _number(value: float | None, digits: int) -> str:
+def _number(value: float | None, digits: int, blank: str = "-") -> str:
     if value is None or math.isnan(value):
-        return "-"
+        return blank
     return f"{value:.{digits}f}"
 
 
