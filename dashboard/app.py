@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -39,7 +40,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        verify: str | bool = str(settings.ca_file) if settings.ca_file else True
+        verify: ssl.SSLContext | bool = True
+        if settings.ca_file:
+            verify = ssl.create_default_context(cafile=str(settings.ca_file))
         async with httpx.AsyncClient(
             transport=transport,
             verify=verify,

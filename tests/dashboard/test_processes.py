@@ -9,6 +9,7 @@ transport that records the Authorization header.
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -375,3 +376,22 @@ def test_logs_of_the_dashboard_process_hold_no_secret(
     assert stack.client_secret("dashboard") not in log_text
     assert "eyJ" not in log_text  # no JWT
     assert "Bearer" not in log_text
+
+
+def test_real_https_stack_logs_in_with_secure_cookie(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    with (
+        Stack(tmp_path_factory.mktemp("https"), https=True, seed=7) as secure,
+        httpx.Client(
+            base_url=secure.dashboard_url,
+            verify=ssl.create_default_context(cafile=str(secure.ca_file)),
+        ) as tls,
+    ):
+        response = log_in(tls, secure, ALICE)
+        page = tls.get("/usage")
+
+    assert response.status_code == 303
+    assert "Secure" in response.headers["set-cookie"]
+    assert page.status_code == 200
+    assert 'data-testid="totals"' in page.text
