@@ -37,7 +37,8 @@ def run(report: Report, load: _load.Load, run_dir: Path, profile: bool) -> None:
         cases |= {f"npm peer {g}": _send(g, peer.token_url, creds) for g in GRANTS}
         cases[CEILING] = _health(peer.url)
     with running(*processes):
-        results = _load.compare(cases, load)
+        serving = {name: _pids(peer if "peer" in name else ours) for name in cases}
+        results = _load.compare(cases, load, serving=serving)
         rows = [measured(PART, CEILING, results[CEILING])] if CEILING in results else []
         for grant in GRANTS:
             theirs = results.get(f"npm peer {grant}")
@@ -75,7 +76,13 @@ def _row(case: str, result: _load.Result, peer: _load.Result | None) -> Row:
     if peer is not None:
         row.ratio = result.rps / peer.rps
         row.verdict = "PASS" if row.ratio >= 1.0 else "MISS"
+        if result.cpu_ms and peer.cpu_ms:
+            row.figures["cpu_ratio"] = round(peer.cpu_ms / result.cpu_ms, 3)
     return row
+
+
+def _pids(process: ServiceProcess | None) -> list[int]:
+    return [process.pid] if process is not None and process.pid is not None else []
 
 
 def _send(grant: str, url: str, creds: Credentials) -> _load.Send:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -44,10 +46,21 @@ class Result:
     seconds: float
     latencies_ms: tuple[float, ...]
     cut_short: bool = False
+    cpu_seconds: float | None = None  # the serving processes' CPU time, when known
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms(self) -> float | None:
+        """CPU milliseconds the serving processes spent per request.
+
+        Unlike throughput, hardly moved by other work on the machine's cores.
+        """
+        if self.cpu_seconds is None or not self.requests:
+            return None
+        return self.cpu_seconds * 1000 / self.requests
 
     @property
     def p50_ms(self) -> float:
@@ -57,7 +70,7 @@ class Result:
     def p99_ms(self) -> float:
         return percentile(self.latencies_ms, 99)
 
-    def as_dict(self) -> dict[str, float | bool]:
+    def as_dict(self) -> dict[str, float | bool | None]:
         return {
             "requests": self.requests,
             "seconds": round(self.seconds, 3),
@@ -65,6 +78,7 @@ class Result:
             "p50_ms": round(self.p50_ms, 2),
             "p99_ms": round(self.p99_ms, 2),
             "cut_short": self.cut_short,
+            "cpu_ms": round(self.cpu_ms, 3) if self.cpu_ms is not None else None,
         }
 
 
@@ -83,23 +97,34 @@ def run(send: Send, load: Load, expect: int = 200) -> Result:
 
 
 def compare(
-    cases: Mapping[str, Send], load: Load, rounds: int = 4, expect: int = 200
+    cases: Mapping[str, Send],
+    load: Load,
+    rounds: int = 4,
+    expect: int = 200,
+    serving: Mapping[str, Sequence[int]] | None = None,
 ) -> dict[str, Result]:
     """Measure several cases in interleaved rounds, `load.requests` each in all.
 
     Each round sends every case its share in turn, the order rotating from round to
     round, so a neighbour's burst on a shared machine lands on all cases alike rather
-    than on whichever happened to run then.
+    than on whichever happened to run then. `serving` names, per case, the processes
+    whose CPU time its requests cost (read from /proc, Linux only).
     """
-    return asyncio.run(_compare(cases, load, max(1, rounds), expect))
+    rounds = max(1, rounds)
+    return asyncio.run(_compare(cases, load, rounds, expect, serving or {}))
 
 
 async def _compare(
-    cases: Mapping[str, Send], load: Load, rounds: int, expect: int
+    cases: Mapping[str, Send],
+    load: Load,
+    rounds: int,
+    expect: int,
+    serving: Mapping[str, Sequence[int]],
 ) -> dict[str, Result]:
     names = list(cases)
     latencies: dict[str, list[float]] = {name: [] for name in names}
     seconds = dict.fromkeys(names, 0.0)
+    cpu: dict[str, float | None] = {name: 0.0 for name in names}
     limits = httpx.Limits(
         max_connections=load.concurrency, max_keepalive_connections=load.concurrency
     )
@@ -117,18 +142,26 @@ async def _compare(
             share = load.requests // rounds + (round_no < load.requests % rounds)
             turn = round_no % len(names)
             for name in names[turn:] + names[:turn]:
+                cpu_before = cpu_time(serving.get(name, ()))
                 started = time.perf_counter()
                 until = started + load.budget * 3 / 4 / rounds
                 latencies[name] += await _drive(
                     clients[name], cases[name], share, load, expect, until
                 )
                 seconds[name] += time.perf_counter() - started
+                cpu_after = cpu_time(serving.get(name, ()))
+                spent = cpu[name]
+                if spent is None or cpu_before is None or cpu_after is None:
+                    cpu[name] = None
+                else:
+                    cpu[name] = spent + cpu_after - cpu_before
     return {
         name: Result(
             len(latencies[name]),
             seconds[name],
             tuple(latencies[name]),
             cut_short=len(latencies[name]) < load.requests,
+            cpu_seconds=cpu[name],
         )
         for name in names
     }
@@ -163,6 +196,24 @@ async def _drive(
     except* (LoadFailed, httpx.HTTPError) as failures:
         raise failures.exceptions[0] from None
     return latencies
+
+
+def cpu_time(pids: Sequence[int]) -> float | None:
+    """User and system CPU seconds of the processes so far; None if any is unknown."""
+    if not pids:
+        return None
+    total = 0.0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return None
+        fields = stat.rpartition(")")[2].split()
+        total += (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    return total
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _describe(response: httpx.Response, expect: int) -> str:

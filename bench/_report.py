@@ -25,6 +25,7 @@ class Row:
     rps: float | None = None
     p50_ms: float | None = None
     p99_ms: float | None = None
+    cpu_ms: float | None = None
     ratio: float | None = None
     target: str = ""
     verdict: Verdict = "INFO"
@@ -65,11 +66,17 @@ class Report:
         lines = [
             f"Benchmarks of {when}, {_machine()['cpus']} cores",
             "",
-            "| part | case | req/s | p50 ms | p99 ms | ratio | target | |",
-            "|---|---|---:|---:|---:|---:|---|---|",
+            "| part | case | req/s | p50 ms | p99 ms | cpu ms | ratio | target | |",
+            "|---|---|---:|---:|---:|---:|---:|---|---|",
         ]
         for row in self.rows:
-            figures = [(row.rps, 0), (row.p50_ms, 1), (row.p99_ms, 1), (row.ratio, 2)]
+            figures = [
+                (row.rps, 0),
+                (row.p50_ms, 1),
+                (row.p99_ms, 1),
+                (row.cpu_ms, 2),
+                (row.ratio, 2),
+            ]
             cells = [row.part, row.case.strip()]
             cells += [_number(value, digits, blank="") for value, digits in figures]
             cells += [row.target, "" if row.verdict == "INFO" else row.verdict]
@@ -96,6 +103,7 @@ _COLUMNS = (
     ("req/s", 8),
     ("p50 ms", 8),
     ("p99 ms", 8),
+    ("cpu ms", 7),
     ("ratio", 6),
     ("target", 18),
     ("", 4),
@@ -115,6 +123,7 @@ def measured(part: str, case: str, result: Result) -> Row:
         rps=result.rps,
         p50_ms=result.p50_ms,
         p99_ms=result.p99_ms,
+        cpu_ms=result.cpu_ms,
         note=note,
         figures=dict(result.as_dict()),
     )
@@ -127,6 +136,7 @@ def _format_row(row: Row) -> str:
         _number(row.rps, 0).rjust(8),
         _number(row.p50_ms, 2).rjust(8),
         _number(row.p99_ms, 2).rjust(8),
+        _number(row.cpu_ms, 2).rjust(7),
         _number(row.ratio, 2).rjust(6),
         row.target[:18].rjust(18),
         ("" if row.verdict == "INFO" else row.verdict).rjust(4),

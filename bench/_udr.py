@@ -70,7 +70,8 @@ def run(
         token = _access_token(openam, creds)
         cases = {name: _query(server, token) for name, server in servers.items()}
         cases |= _round_trips(openam, token, creds)
-        results = _load.compare(cases, load)
+        serving = {name: _pids(servers.get(name), openam) for name in cases}
+        results = _load.compare(cases, load, serving=serving)
         rows = _rows(results)
         if profile:
             served = {name: ([servers[name], openam], cases[name]) for name in servers}
@@ -88,6 +89,11 @@ def _rows(results: dict[str, _load.Result]) -> list[Row]:
         alone = results.get(_alone(mode))
         rows.append(_guarded(mode, cache, results[_case(mode, cache)], limit, alone))
     return rows
+
+
+def _pids(*processes: ServiceProcess | None) -> list[int]:
+    """The processes a case's requests cost CPU in: its UDR, and the provider."""
+    return [p.pid for p in processes if p is not None and p.pid is not None]
 
 
 def _case(mode: str, cache: int) -> str:
@@ -161,6 +167,8 @@ def _guarded(
 ) -> Row:
     row = _row(_case(mode, cache), result)
     row.ratio = result.rps / limit.rps
+    if result.cpu_ms and limit.cpu_ms:
+        row.figures["cpu_ratio"] = round(limit.cpu_ms / result.cpu_ms, 3)
     if mode == "jwt" or (mode == "userinfo" and cache):
         row.target = f">= {RATIO_TARGET} x baseline"
         row.verdict = "PASS" if row.ratio >= RATIO_TARGET else "MISS"

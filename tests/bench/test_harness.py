@@ -7,6 +7,7 @@ benchmark reports are computed from what they claim to be.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Awaitable, Iterator
@@ -86,6 +87,31 @@ def test_compare_measures_each_case_its_full_count(server_url: str) -> None:
         assert not result.cut_short
         assert result.seconds > 0
         assert result.rps == pytest.approx(30 / result.seconds)
+
+
+def test_compare_counts_the_cpu_time_of_the_serving_processes(server_url: str) -> None:
+    load = _load.Load(requests=20, concurrency=2, warmup=0, budget=30)
+    cases = {"served": _get(f"{server_url}/ok"), "unknown": _get(f"{server_url}/ok")}
+
+    results = _load.compare(cases, load, serving={"served": [os.getpid()]})
+
+    # The server runs in this process's thread: its CPU time is this process's.
+    assert results["served"].cpu_seconds is not None
+    assert results["served"].cpu_seconds >= 0
+    assert results["unknown"].cpu_seconds is None
+    assert results["unknown"].cpu_ms is None
+
+
+def test_cpu_time_grows_with_work_and_is_none_for_a_gone_process() -> None:
+    before = _load.cpu_time([os.getpid()])
+    deadline = time.process_time() + 0.1
+    while time.process_time() < deadline:
+        pass
+    after = _load.cpu_time([os.getpid()])
+
+    assert before is not None and after is not None
+    assert after - before >= 0.05
+    assert _load.cpu_time([2**22 + 12345]) is None
 
 
 def test_compare_fails_on_an_unexpected_status(server_url: str) -> None:
