@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
-from playwright.sync_api import Page, Response
+from playwright.sync_api import BrowserContext, Page, Response
 
 from e2e.evidence import StoredTotal
-from e2e.stack import DemoUser
+from e2e.stack import DemoUser, Stack
 
 SESSION_COOKIE = "dashboard_session"
+
+BrowseFn = Callable[[Stack], BrowserContext]
+"""The suite's `browse` fixture: a fresh, traced browser context on a stack."""
 
 
 @dataclass(frozen=True)

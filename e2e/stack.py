@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -367,6 +367,11 @@ class Stack:
             raise ServiceFailedToStart(
                 f"udr demo-data exited with {result.returncode}; last output:\n{tail}"
             )
+
+
+StackFactory = Callable[..., Stack]
+"""Starts a stack of a test's own with `Stack`'s keyword options (the `make_stack`
+fixture)."""
 
 
 # -- files --

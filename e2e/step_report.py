@@ -77,7 +77,7 @@ class StepReport:
     def pytest_terminal_summary(
         self, terminalreporter: pytest.TerminalReporter
     ) -> None:
-        if not self._tests:
+        if not self._tests or terminalreporter.config.option.collectonly:
             return
         markdown = self.markdown()
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,7 +87,11 @@ class StepReport:
         terminalreporter.write_line(f"\nstep report written to {self.path}")
 
     def markdown(self) -> str:
-        lines = ["# Step report", ""]
+        counts: dict[str, int] = {}
+        for test in self._tests.values():
+            counts[test.outcome] = counts.get(test.outcome, 0) + 1
+        tally = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        lines = ["# Step report", "", f"{len(self._tests)} tests: {tally}.", ""]
         lines += self._table(
             "Steps of communication-flow.md",
             "step",

@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,23 +24,23 @@ from playwright.sync_api import (
     BrowserContext,
     Page,
     Playwright,
+    expect,
     sync_playwright,
 )
 
 from e2e.browser import CHROMIUM_ARGS, BrowserNotFound, find_chromium
 from e2e.evidence import ProviderRecords
-from e2e.stack import SERVICES, Stack
+from e2e.pages import BrowseFn
+from e2e.stack import SERVICES, Stack, StackFactory
 from e2e.step_report import StepReport
 
 ARTIFACTS_KEY = pytest.StashKey[Path]()
 FAILED_KEY = pytest.StashKey[bool]()
 STEP_TIMEOUT_MS = 10_000
 
-BrowseFn = Callable[[Stack], BrowserContext]
-StackFactory = Callable[..., Stack]
-
 
 def pytest_configure(config: pytest.Config) -> None:
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
     configured = os.environ.get("E2E_ARTIFACTS_DIR")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     artifacts = Path(configured or config.rootpath / "runs" / f"e2e-{stamp}").resolve()

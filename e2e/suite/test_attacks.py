@@ -20,9 +20,15 @@ from e2e.evidence import (
     stored_time_range,
     stored_totals,
 )
-from e2e.pages import SESSION_COOKIE, log_in, log_out, shown_totals, usage_path
+from e2e.pages import (
+    SESSION_COOKIE,
+    BrowseFn,
+    log_in,
+    log_out,
+    shown_totals,
+    usage_path,
+)
 from e2e.stack import DemoUser, Stack
-from e2e.suite.conftest import BrowseFn
 
 FORBIDDEN_TEXT = "You are not allowed to see this account"
 

@@ -12,11 +12,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.evidence import LogWatch, ProviderRecords
-from e2e.pages import log_in, shown_totals
-from e2e.stack import DemoUser, Stack
-from e2e.suite.conftest import BrowseFn, StackFactory
+from e2e.pages import BrowseFn, log_in, shown_totals
+from e2e.stack import DemoUser, Stack, StackFactory
 
-IDLE_TIMEOUT_SECONDS = 2
+IDLE_TIMEOUT_SECONDS = 3
 
 
 def usage_lines(watch: LogWatch, user: DemoUser) -> list[str]:

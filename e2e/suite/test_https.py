@@ -15,9 +15,8 @@ import trustme
 from playwright.sync_api import expect
 
 from e2e.evidence import LogWatch, ProviderRecords, stored_time_range, stored_totals
-from e2e.pages import SESSION_COOKIE, assert_totals_match, log_in, usage_path
-from e2e.stack import Stack
-from e2e.suite.conftest import BrowseFn, StackFactory
+from e2e.pages import SESSION_COOKIE, BrowseFn, assert_totals_match, log_in, usage_path
+from e2e.stack import Stack, StackFactory
 
 
 @pytest.mark.step(1)

@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.evidence import LogWatch, ProviderRecords
-from e2e.pages import log_in, usage_path
-from e2e.suite.conftest import BrowseFn, StackFactory
+from e2e.pages import BrowseFn, log_in, usage_path
+from e2e.stack import StackFactory
 
 PER_REQUEST_ENDPOINTS = ("/oauth2/userinfo", "/oauth2/introspect", "/oauth2/tokeninfo")
 
