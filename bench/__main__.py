@@ -24,7 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     report = Report(settings=_settings(args, load, run_dir))
 
-    print(f"logs in {run_dir}\n{header()}", flush=True)
+    print(f"logs in {run_dir}; load average {report.load_at_start}", flush=True)
+    print(header(), flush=True)
     failed = [
         part for part in args.parts if not _run_part(part, args, load, run_dir, report)
     ]

@@ -41,6 +41,7 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     settings: dict[str, object] = field(default_factory=dict)
+    load_at_start: list[float] | None = field(default_factory=lambda: _load_average())
 
     def add(self, row: Row) -> Row:
         self.rows.append(row)
@@ -51,6 +52,7 @@ class Report:
         return {
             "date": self.started.isoformat(timespec="seconds"),
             "machine": _machine(),
+            "load_average": {"start": self.load_at_start, "end": _load_average()},
             "settings": self.settings,
             "rows": [asdict(row) for row in self.rows],
             "missed": [f"{r.part}: {r.case}" for r in self.rows if r.verdict == "MISS"],
@@ -63,8 +65,9 @@ class Report:
     def write_markdown(self, path: Path) -> None:
         """The table as Markdown, for a README or a pull request."""
         when = self.started.strftime("%Y-%m-%d %H:%M UTC")
+        busy = f", load average {self.load_at_start[0]}" if self.load_at_start else ""
         lines = [
-            f"Benchmarks of {when}, {_machine()['cpus']} cores",
+            f"Benchmarks of {when}, {_machine()['cpus']} cores{busy}",
             "",
             "| part | case | req/s | p50 ms | p99 ms | cpu ms | ratio | target | |",
             "|---|---|---:|---:|---:|---:|---:|---|---|",
@@ -172,6 +175,14 @@ def _machine() -> dict[str, object]:
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
     }
+
+
+def _load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages: how busy the machine was."""
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def header() -> str:
