@@ -56,7 +56,7 @@ def create_app(
     )
     app.state.provider = provider
     install_error_handlers(app)
-    install_openapi(app)
+    install_openapi(app, config)
 
     deployment = settings.deployment_path
     oauth2 = _oauth2_router()

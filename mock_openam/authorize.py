@@ -21,9 +21,9 @@ from . import scopes
 from .audit import note
 from .config import Client
 from .errors import InvalidRequest, InvalidScope
-from .forms import read_form
+from .forms import KNOWN_PARAMETERS, read_form
 from .issuance import new_secret
-from .openapi import errors, form_body, string
+from .openapi import errors, form_schema, one_of_forms, string
 from .provider import Provider, ProviderDep, Realm, RealmDep
 from .sessions import current_session, set_session_cookie, start_session
 from .store import AuthorizationCode, PendingLogin, Session, digest
@@ -45,6 +45,12 @@ _PAGE_HEADERS = {
 }
 
 
+class ForgedLogin(InvalidRequest):
+    """A login form without its CSRF token and cookie, or one already used."""
+
+    status_code = 403
+
+
 class AuthorizationError(Exception):
     """An error sent back to the client's redirect URI (RFC 6749 section 4.1.2.1)."""
 
@@ -59,7 +65,6 @@ class AuthorizationError(Exception):
 class AuthorizationRequest:
     client: Client
     redirect_uri: str
-    redirect_uri_given: bool
     state: str | None
     scope: tuple[str, ...] = ()
     nonce: str | None = None
@@ -69,16 +74,20 @@ class AuthorizationRequest:
 
 
 _AUTHORIZE_PARAMS = {
-    "response_type": string("code", enum=["code"]),
+    "response_type": string("code; anything else is redirected as an error"),
     "client_id": string("the client"),
     "redirect_uri": string("exactly one of the client's redirect URIs"),
     "scope": string("space-delimited scopes"),
     "state": string("opaque value echoed to the client"),
     "nonce": string("OpenID Connect nonce"),
     "code_challenge": string("RFC 7636 S256 challenge"),
-    "code_challenge_method": string("S256", enum=["S256"]),
+    "code_challenge_method": string("S256; anything else is redirected as an error"),
     "prompt": string("none, login"),
 }
+
+
+_REQUIRED = ("client_id", "redirect_uri")
+_OPAQUE = r"^[A-Za-z0-9_-]{1,128}$"
 
 
 @router.get(
@@ -91,7 +100,7 @@ _AUTHORIZE_PARAMS = {
             {
                 "name": name,
                 "in": "query",
-                "required": name in ("client_id",),
+                "required": name in _REQUIRED,
                 "schema": schema,
             }
             for name, schema in _AUTHORIZE_PARAMS.items()
@@ -109,15 +118,25 @@ async def authorize(
     "/authorize",
     summary="Submit the login form (or an authorization request as a form)",
     response_class=HTMLResponse,
-    responses={302: {"description": "to the redirect URI"}, **errors(400, 401)},
-    openapi_extra=form_body(
-        {
-            **_AUTHORIZE_PARAMS,
-            "tx": string("the pending login"),
-            "csrf_token": string("the login form's CSRF token"),
-            "username": string("user name"),
-            "password": string("password", format="password"),
-        }
+    responses={
+        302: {"description": "to the redirect URI"},
+        401: {
+            "description": "wrong credentials: the login form again",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        **errors(400, 403),
+    },
+    openapi_extra=one_of_forms(
+        form_schema(
+            {
+                "tx": string("the pending login", pattern=_OPAQUE),
+                "csrf_token": string("the login form's CSRF token", pattern=_OPAQUE),
+                "username": string("user name"),
+                "password": string("password", format="password"),
+            },
+            required=("tx", "csrf_token", "username", "password"),
+        ),
+        form_schema(_AUTHORIZE_PARAMS, required=_REQUIRED),
     ),
 )
 async def login(request: Request, provider: ProviderDep, realm: RealmDep) -> Response:
@@ -177,8 +196,8 @@ def parse_authorization_request(
     """Check the request: client and redirect URI first, as they decide where errors
     go; a client or redirect URI error raises `InvalidRequest`, any later one
     `AuthorizationError`."""
-    client, redirect_uri, given = _client_and_redirect_uri(params, provider, realm)
-    auth = AuthorizationRequest(client, redirect_uri, given, params.get("state"))
+    client, redirect_uri = _client_and_redirect_uri(params, provider, realm)
+    auth = AuthorizationRequest(client, redirect_uri, params.get("state"))
 
     def fail(error: str, description: str) -> AuthorizationError:
         return AuthorizationError(error, description, auth)
@@ -217,7 +236,7 @@ def parse_authorization_request(
 
 def _client_and_redirect_uri(
     params: dict[str, str], provider: Provider, realm: Realm
-) -> tuple[Client, str, bool]:
+) -> tuple[Client, str]:
     client_id = params.get("client_id")
     if not client_id:
         raise InvalidRequest("missing parameter client_id", realm=realm.name)
@@ -225,17 +244,16 @@ def _client_and_redirect_uri(
     if client is None:
         raise InvalidRequest("unknown client_id", realm=realm.name)
 
+    # OpenID Connect Core section 3.1.2.1 requires redirect_uri; RFC 6749 section
+    # 3.1.2.3 compares it as a simple string, nothing normalised.
     redirect_uri = params.get("redirect_uri")
-    if redirect_uri is None:
-        if len(client.redirect_uris) != 1:
-            raise InvalidRequest("missing parameter redirect_uri", realm=realm.name)
-        return client, client.redirect_uris[0], False
-    # RFC 6749 section 3.1.2.3: simple string comparison, nothing normalised.
+    if not redirect_uri:
+        raise InvalidRequest("missing parameter redirect_uri", realm=realm.name)
     if redirect_uri not in client.redirect_uris:
         raise InvalidRequest(
             "redirect_uri is not registered for this client", realm=realm.name
         )
-    return client, redirect_uri, True
+    return client, redirect_uri
 
 
 Fail = Callable[[str, str], AuthorizationError]
@@ -327,7 +345,7 @@ def _pending_login(
         or not hmac.compare_digest(pending.csrf_token, submitted)
         or not hmac.compare_digest(pending.csrf_token, cookie)
     ):
-        raise InvalidRequest(
+        raise ForgedLogin(
             "the login form expired or did not come from this provider; start again",
             realm=realm.name,
         )
@@ -342,7 +360,6 @@ def _code_redirect(
         realm=realm.name,
         client_id=auth.client.client_id,
         redirect_uri=auth.redirect_uri,
-        redirect_uri_given=auth.redirect_uri_given,
         scope=auth.scope,
         username=session.username,
         auth_time=session.auth_time,
@@ -376,6 +393,8 @@ def _single(items: Iterable[tuple[str, str]], realm: Realm) -> dict[str, str]:
     """Parameters each at most once (RFC 6749 section 3.1) and of sane length."""
     params: dict[str, str] = {}
     for name, value in items:
+        if name not in KNOWN_PARAMETERS:
+            continue
         if name in params:
             raise InvalidRequest("a parameter is repeated", realm=realm.name)
         if len(value) > MAX_PARAM_CHARS or len(params) > 50:

@@ -31,7 +31,7 @@ async def openid_configuration(provider: ProviderDep, realm: RealmDep) -> JSONRe
     response_model=None,
     responses={200: {"description": "RFC 7517 JWK Set", **_JSON_OBJECT}},
 )
-async def jwk_uri(provider: ProviderDep) -> JSONResponse:
+async def jwk_uri(provider: ProviderDep, realm: RealmDep) -> JSONResponse:
     return JSONResponse(provider.keys.jwks())
 
 

@@ -25,13 +25,13 @@ SIGNED_OUT = (
 _PARAMS = ("id_token_hint", "post_logout_redirect_uri", "state", "client_id")
 
 
-@router.api_route(
-    "/connect/endSession",
-    methods=["GET", "POST"],
-    summary="End the user's session and the tokens of the hinted id token",
-    response_class=HTMLResponse,
-    responses={302: {"description": "to the post-logout redirect URI"}, **errors(400)},
-    openapi_extra={
+_DOCS: dict[str, Any] = {
+    "response_class": HTMLResponse,
+    "responses": {
+        302: {"description": "to the post-logout redirect URI"},
+        **errors(400),
+    },
+    "openapi_extra": {
         "parameters": [
             {
                 "name": name,
@@ -42,10 +42,25 @@ _PARAMS = ("id_token_hint", "post_logout_redirect_uri", "state", "client_id")
             for name in _PARAMS
         ]
     },
-)
-async def end_session(
+}
+
+
+@router.get("/connect/endSession", summary="End the session (query)", **_DOCS)
+async def end_session_get(
     request: Request, provider: ProviderDep, realm: RealmDep
 ) -> Response:
+    return await end_session(request, provider, realm)
+
+
+@router.post("/connect/endSession", summary="End the session (form)", **_DOCS)
+async def end_session_post(
+    request: Request, provider: ProviderDep, realm: RealmDep
+) -> Response:
+    return await end_session(request, provider, realm)
+
+
+async def end_session(request: Request, provider: Provider, realm: Realm) -> Response:
+    """End the SSO session and the hinted id token's grant; redirect if asked."""
     params = dict(request.query_params)
     if request.method == "POST" and request.headers.get(
         "content-type", ""

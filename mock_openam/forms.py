@@ -9,6 +9,39 @@ from fastapi import Request
 from .errors import InvalidRequest, MissingToken
 
 MAX_BODY_BYTES = 64 * 1024
+# Every parameter some endpoint reads. Others are ignored (RFC 6749 section 3.2: "MUST
+# ignore unrecognized request parameters"), even when repeated or odd.
+KNOWN_PARAMETERS = frozenset(
+    {
+        "grant_type",
+        "username",
+        "password",
+        "scope",
+        "code",
+        "redirect_uri",
+        "code_verifier",
+        "refresh_token",
+        "client_id",
+        "client_secret",
+        "token",
+        "token_type_hint",
+        "access_token",
+        "tx",
+        "csrf_token",
+        "response_type",
+        "state",
+        "nonce",
+        "code_challenge",
+        "code_challenge_method",
+        "prompt",
+        "max_age",
+        "id_token_hint",
+        "post_logout_redirect_uri",
+        "request",
+        "request_uri",
+        "response_mode",
+    }
+)
 MAX_VALUE_CHARS = 16 * 1024
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -39,6 +72,8 @@ async def read_form(request: Request, *, realm: str = "/") -> dict[str, str]:
 
     form: dict[str, str] = {}
     for name, value in pairs:
+        if name not in KNOWN_PARAMETERS:
+            continue
         if name in form:
             raise InvalidRequest(f"parameter {_safe(name)} is repeated", realm=realm)
         if len(value) > MAX_VALUE_CHARS or "\x00" in value:

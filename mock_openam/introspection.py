@@ -13,7 +13,7 @@ from .config import Client
 from .errors import NO_STORE, InvalidToken
 from .forms import read_form, require
 from .issuance import find_access_token
-from .openapi import CLIENT_AUTH, errors, form_body, string
+from .openapi import CLIENT_AUTH, FORM_AUTH_NOTE, errors, form_body, string
 from .provider import Provider, ProviderDep, Realm, RealmDep
 from .store import digest
 
@@ -28,6 +28,7 @@ INACTIVE: dict[str, Any] = {"active": False}
 @router.post(
     "/introspect",
     summary="Is this token active, and what does it carry?",
+    description=FORM_AUTH_NOTE,
     response_model=None,
     responses={
         200: {
@@ -58,8 +59,6 @@ INACTIVE: dict[str, Any] = {"active": False}
             {
                 "token": string("the token"),
                 "token_type_hint": string("access_token or refresh_token"),
-                "client_id": string("client_secret_post"),
-                "client_secret": string("client_secret_post", format="password"),
             },
             required=("token",),
         ),

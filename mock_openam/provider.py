@@ -15,12 +15,13 @@ from .config import ProviderConfig
 from .errors import NotFound
 from .faults import Faults
 from .jose_keys import KeySet
+from .openapi import REALM_PATTERN
 from .settings import Settings
 from .store import Store
 from .users import Authenticator, LoginThrottle
 
 ROOT = "/"
-_REALM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_REALM_NAME = re.compile(REALM_PATTERN)
 
 
 class Provider:

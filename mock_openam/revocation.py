@@ -11,7 +11,7 @@ from .config import Client
 from .errors import NO_STORE
 from .forms import read_form, require
 from .jose_keys import SignatureInvalid
-from .openapi import CLIENT_AUTH, errors, form_body, string
+from .openapi import CLIENT_AUTH, FORM_AUTH_NOTE, errors, form_body, string
 from .provider import Provider, ProviderDep, Realm, RealmDep
 from .store import digest
 
@@ -21,6 +21,7 @@ router = APIRouter(tags=["revocation"])
 @router.post(
     "/token/revoke",
     summary="Revoke an access or refresh token",
+    description=FORM_AUTH_NOTE,
     response_model=None,
     responses={
         200: {
@@ -34,8 +35,6 @@ router = APIRouter(tags=["revocation"])
             {
                 "token": string("the token"),
                 "token_type_hint": string("access_token or refresh_token"),
-                "client_id": string("client_secret_post"),
-                "client_secret": string("client_secret_post", format="password"),
             },
             required=("token",),
         ),

@@ -67,7 +67,6 @@ class AuthorizationCode:
     realm: str
     client_id: str
     redirect_uri: str
-    redirect_uri_given: bool
     scope: tuple[str, ...]
     username: str
     auth_time: int

@@ -28,7 +28,14 @@ from .errors import (
 )
 from .forms import read_form, require
 from .issuance import issue_tokens, mint_refresh_token, start_grant
-from .openapi import CLIENT_AUTH, errors, form_body, string
+from .openapi import (
+    CLIENT_AUTH,
+    FORM_AUTH_NOTE,
+    errors,
+    form_schema,
+    one_of_forms,
+    string,
+)
 from .provider import Provider, ProviderDep, Realm, RealmDep
 from .store import AuthorizationCode, digest
 
@@ -49,34 +56,49 @@ class TokenResponse(BaseModel):
     id_token: str | None = None
 
 
-_TOKEN_FORM = form_body(
-    {
-        "grant_type": string(
-            "the grant",
-            enum=[
-                "password",
-                "client_credentials",
-                "authorization_code",
-                "refresh_token",
-            ],
-        ),
-        "username": string("password grant"),
-        "password": string("password grant", format="password"),
-        "scope": string("space-delimited scopes"),
-        "code": string("authorization_code grant"),
-        "redirect_uri": string("authorization_code grant"),
-        "code_verifier": string("PKCE (RFC 7636)"),
-        "refresh_token": string("refresh_token grant"),
-        "client_id": string("client_secret_post"),
-        "client_secret": string("client_secret_post", format="password"),
-    },
-    required=("grant_type",),
+_SCOPE = {"scope": string("space-delimited scopes")}
+
+
+def _grant_form(
+    grant_type: str,
+    required: dict[str, dict[str, Any]],
+    optional: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The form of one grant type: its own parameters and the client's."""
+    properties = {
+        "grant_type": string(f"{grant_type} grant", enum=[grant_type]),
+        **required,
+        **(optional or {}),
+        **_SCOPE,
+    }
+    return form_schema(properties, ("grant_type", *required))
+
+
+_TOKEN_FORM = one_of_forms(
+    _grant_form(
+        "password",
+        {
+            "username": string("user name"),
+            "password": string("password", format="password"),
+        },
+    ),
+    _grant_form("client_credentials", {}),
+    _grant_form(
+        "authorization_code",
+        {"code": string("the code")},
+        {
+            "redirect_uri": string("as in the authorization request"),
+            "code_verifier": string("PKCE (RFC 7636)"),
+        },
+    ),
+    _grant_form("refresh_token", {"refresh_token": string("the refresh token")}),
 )
 
 
 @router.post(
     "/access_token",
     summary="Exchange a grant for tokens",
+    description=FORM_AUTH_NOTE,
     response_model=None,
     responses={200: {"model": TokenResponse}, **errors(400, 401)},
     openapi_extra={**_TOKEN_FORM, "security": CLIENT_AUTH},
@@ -200,10 +222,8 @@ def _check_code(
 ) -> None:
     if code.exp <= provider.clock():
         raise InvalidGrant("the code has expired", realm=realm.name)
-    redirect_uri = form.get("redirect_uri")
-    if code.redirect_uri_given and redirect_uri != code.redirect_uri:
-        raise InvalidGrant("redirect_uri does not match", realm=realm.name)
-    if not code.redirect_uri_given and redirect_uri not in (None, code.redirect_uri):
+    # RFC 6749 section 4.1.3: the same redirect_uri as the authorization request.
+    if form.get("redirect_uri") != code.redirect_uri:
         raise InvalidGrant("redirect_uri does not match", realm=realm.name)
 
     verifier = form.get("code_verifier")

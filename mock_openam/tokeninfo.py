@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from .audit import note
-from .errors import InvalidRequest
+from .errors import InvalidRequest, MissingToken
 from .forms import MAX_VALUE_CHARS, bearer_from_header
 from .issuance import find_access_token
 from .openapi import BEARER, errors
@@ -43,15 +43,7 @@ router = APIRouter(tags=["tokeninfo"])
         **errors(400, 401),
     },
     openapi_extra={
-        "security": [*BEARER, {}],
-        "parameters": [
-            {
-                "name": "access_token",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string"},
-            }
-        ],
+        "security": [*BEARER, {"tokenQuery": []}],
     },
 )
 async def tokeninfo(
@@ -63,7 +55,7 @@ async def tokeninfo(
         raise InvalidRequest("send the access token only once", realm=realm.name)
     token = header_token or (query_tokens[0] if query_tokens else None)
     if not token:
-        raise InvalidRequest("Missing access_token", realm=realm.name)
+        raise MissingToken("Missing access_token", realm=realm.name)
     if len(token) > MAX_VALUE_CHARS:
         raise InvalidRequest("the token is too long", realm=realm.name)
 

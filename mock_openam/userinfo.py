@@ -11,7 +11,7 @@ from .audit import note
 from .errors import InsufficientScope, InvalidRequest, MissingToken
 from .forms import FORM_TYPE, bearer_from_header, read_form
 from .issuance import find_access_token
-from .openapi import BEARER, errors, form_body, string
+from .openapi import BEARER, errors
 from .provider import Provider, ProviderDep, Realm, RealmDep
 
 router = APIRouter(tags=["userinfo"])
@@ -53,13 +53,14 @@ async def userinfo_get(
 
 @router.post(
     "/userinfo",
-    summary="Claims about the token's user (form-encoded token)",
+    summary="Claims about the token's user",
+    description=(
+        "RFC 6750 section 2.2 also allows the token as the form field `access_token` "
+        "instead of the header."
+    ),
     response_model=None,
     responses=_RESPONSES,
-    openapi_extra={
-        **form_body({"access_token": string("RFC 6750 section 2.2")}),
-        "security": [*BEARER, {}],
-    },
+    openapi_extra={"security": BEARER},
 )
 async def userinfo_post(
     request: Request, provider: ProviderDep, realm: RealmDep

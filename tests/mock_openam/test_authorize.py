@@ -18,6 +18,7 @@ from mock_openam import Settings, create_app
 from .conftest import BASE, DASHBOARD, ISSUER, KEYSTONEIDS, PASSWORDS, bearer
 
 CALLBACK = "http://127.0.0.1:8000/callback"
+FORGED = "the login form expired or did not come from this provider; start again"
 
 
 @pytest.fixture
@@ -244,6 +245,7 @@ def test_authorize_redirects_other_errors_to_the_client(
     [
         ({"client_id": ""}, "missing parameter client_id"),
         ({"client_id": "nobody"}, "unknown client_id"),
+        ({"redirect_uri": ""}, "missing parameter redirect_uri"),
     ],
 )
 def test_authorize_shows_client_errors_without_redirect(
@@ -289,8 +291,8 @@ def test_login_refuses_a_forged_form(browser: TestClient, forged: str) -> None:
 
     response = browser.post(f"{BASE}/authorize", data=form)
 
-    assert response.status_code == 400
-    assert response.json()["error"] == "invalid_request"
+    assert response.status_code == 403
+    assert response.json() == {"error": "invalid_request", "error_description": FORGED}
     assert "location" not in response.headers
 
 
@@ -308,7 +310,8 @@ def test_login_refuses_a_form_without_the_csrf_cookie(browser: TestClient) -> No
         },
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 403
+    assert response.json() == {"error": "invalid_request", "error_description": FORGED}
 
 
 def test_login_form_works_once(browser: TestClient) -> None:
@@ -321,7 +324,7 @@ def test_login_form_works_once(browser: TestClient) -> None:
     }
     assert browser.post(f"{BASE}/authorize", data=form).status_code == 302
 
-    assert browser.post(f"{BASE}/authorize", data=form).status_code == 400
+    assert browser.post(f"{BASE}/authorize", data=form).status_code == 403
 
 
 def test_sso_session_skips_the_login_page_unless_prompt_login(

@@ -140,6 +140,32 @@ def test_authorize_answers_odd_query_strings_with_400(
     assert response.json()["error"] == "invalid_request"
 
 
+def test_unknown_parameters_are_ignored_even_when_repeated(client: TestClient) -> None:
+    response = client.post(
+        f"{BASE}/access_token",
+        content=b"grant_type=client_credentials&x=1&x=2&y=%00",
+        headers={"Content-Type": FORM},
+        auth=("collector", "collector-demo-secret"),
+    )
+
+    assert response.status_code == 200
+
+
+def test_known_parameters_repeated_are_refused(client: TestClient) -> None:
+    response = client.post(
+        f"{BASE}/access_token",
+        content=b"grant_type=client_credentials&scope=a&scope=b",
+        headers={"Content-Type": FORM},
+        auth=("collector", "collector-demo-secret"),
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "parameter scope is repeated",
+    }
+
+
 def test_password_grant_with_a_huge_password_is_invalid_grant(
     client: TestClient,
 ) -> None:

@@ -169,10 +169,13 @@ def test_tokeninfo_refuses_a_token_in_both_query_and_header(
     }
 
 
-def test_tokeninfo_without_a_token_is_invalid_request(client: TestClient) -> None:
+def test_tokeninfo_without_a_token_is_401_with_a_bare_challenge(
+    client: TestClient,
+) -> None:
     response = client.get(f"{BASE}/tokeninfo")
 
-    assert response.status_code == 400
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="/"'
     assert response.json() == {
         "error": "invalid_request",
         "error_description": "Missing access_token",
