@@ -111,6 +111,33 @@ def stored_totals(
     }
 
 
+def stored_series(
+    database: Path, keystoneid: str, start: datetime, end: datetime, bucket: str
+) -> dict[str, list[tuple[datetime, float]]]:
+    """Per meter, the value of each UTC hour or day that holds records, in order.
+
+    The sum of the bucket's volumes, or their average for a gauge.
+    """
+    size = {"hour": 3_600, "day": 86_400}[bucket] * 1_000_000
+    query = """
+        SELECT meter, type, start_us / ? AS bucket, SUM(volume), AVG(volume)
+        FROM usage_records
+        WHERE keystoneid = ? AND start_us >= ? AND start_us < ?
+        GROUP BY meter, type, bucket
+        ORDER BY meter, bucket
+    """
+    uri = f"file:{database}?mode=ro"
+    with sqlite3.connect(uri, uri=True) as connection:
+        rows = connection.execute(
+            query, (size, keystoneid, _micros(start), _micros(end))
+        ).fetchall()
+    series: dict[str, list[tuple[datetime, float]]] = {}
+    for meter, kind, index, total, average in rows:
+        value = float(average if kind == "gauge" else total)
+        series.setdefault(meter, []).append((_from_micros(int(index) * size), value))
+    return series
+
+
 def stored_record_count(database: Path, keystoneid: str) -> int:
     uri = f"file:{database}?mode=ro"
     with sqlite3.connect(uri, uri=True) as connection:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,3 +94,9 @@ def assert_totals_match(page: Page, stored: dict[str, StoredTotal]) -> None:
             float(row.data_value), expected.total, rel_tol=1e-9, abs_tol=1e-9
         ), f"{meter}: page {row.data_value}, database {expected.total}"
         assert row.unit == expected.unit, f"{meter}: unit {row.unit!r}"
+
+
+def chart_data(page: Page) -> dict[str, list[float]]:
+    """Per meter, the values the chart draws (the page's `#usage-data` document)."""
+    document = json.loads(page.locator("#usage-data").text_content() or "{}")
+    return {meter["name"]: meter["values"] for meter in document.get("meters", [])}

@@ -98,7 +98,7 @@ class Stack:
         self.demo_days = demo_days
         self.seed_cache = seed_cache
         self._extra_env = {name: dict(values) for name, values in (env or {}).items()}
-        self._demo_config = demo_config or _shipped_demo_config()
+        self._demo_config = demo_config or shipped_demo_config()
         self._ports = {name: free_port() for name in SERVICES}
         self._secrets = {cid: secrets.token_urlsafe(32) for cid in CLIENT_IDS}
         self._tls: _Tls | None = None
@@ -377,7 +377,7 @@ fixture)."""
 # -- files --
 
 
-def _shipped_demo_config() -> Path:
+def shipped_demo_config() -> Path:
     spec = importlib.util.find_spec("mock_openam")
     if spec is None or not spec.submodule_search_locations:
         raise ServiceFailedToStart("the mock_openam package is not installed")

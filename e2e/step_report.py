@@ -107,6 +107,11 @@ class StepReport:
             "failure",
             self._named(FAILURES, "failures"),
         )
+        others = [t for t in self._tests.values() if not _marked(t)]
+        if others:
+            lines += ["## Other tests", "", "| test | outcome |", "|---|---|"]
+            lines += [f"| `{_short(t.nodeid)}` | {t.outcome} |" for t in others]
+            lines.append("")
         return "\n".join(lines) + "\n"
 
     def _named(
@@ -146,6 +151,10 @@ def _merge(current: str, report: pytest.TestReport) -> str:
     else:
         return current
     return outcome if _RANK[outcome] >= _RANK[current] else current
+
+
+def _marked(test: _Test) -> bool:
+    return bool(test.steps or test.attacks or test.failures)
 
 
 def _verdict(tests: list[_Test]) -> str:

@@ -8,6 +8,7 @@ computed here in our own SQL.
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
@@ -19,10 +20,18 @@ from e2e.evidence import (
     LogWatch,
     ProviderRecords,
     sha256_hex,
+    stored_series,
     stored_time_range,
     stored_totals,
 )
-from e2e.pages import SESSION_COOKIE, assert_totals_match, log_in, log_out, usage_path
+from e2e.pages import (
+    SESSION_COOKIE,
+    assert_totals_match,
+    chart_data,
+    log_in,
+    log_out,
+    usage_path,
+)
 from e2e.stack import Stack
 
 JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*")
@@ -200,6 +209,28 @@ def test_usage_page_shows_period_chart_and_account(page: Page, stack: Stack) -> 
     assert_totals_match(
         page, stored_totals(stack.database_path, alice.keystoneid, start, end)
     )
+
+
+@pytest.mark.step(9)
+@pytest.mark.parametrize("bucket", ["day", "hour"])
+def test_chart_draws_the_stored_usage_per_bucket(
+    page: Page, stack: Stack, week: tuple[datetime, datetime], bucket: str
+) -> None:
+    alice = stack.user("alice")
+    log_in(page, alice)
+
+    page.goto(usage_path(start=week[0], end=week[1], bucket=bucket))
+
+    expected = stored_series(stack.database_path, alice.keystoneid, *week, bucket)
+    drawn = chart_data(page)
+    assert sorted(drawn) == sorted(expected)
+    for meter, points in expected.items():
+        values = [value for _, value in points]
+        assert len(drawn[meter]) == len(values), meter
+        assert all(
+            math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+            for a, b in zip(drawn[meter], values, strict=True)
+        ), meter
 
 
 _CHART_DRAWN = """() => {
