@@ -77,7 +77,8 @@ class StepReport:
     def pytest_terminal_summary(
         self, terminalreporter: pytest.TerminalReporter
     ) -> None:
-        if not self._tests or terminalreporter.config.option.collectonly:
+        ran = any(test.outcome != "not run" for test in self._tests.values())
+        if not ran or terminalreporter.config.option.collectonly:
             return
         markdown = self.markdown()
         self.path.parent.mkdir(parents=True, exist_ok=True)
