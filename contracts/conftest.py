@@ -147,14 +147,13 @@ def environment(
 
 
 def _outside_target(options: dict[str, Any]) -> Target:
-    base = Target()
-    if options["credentials_file"]:
-        base = load_credentials_file(Path(options["credentials_file"]))
     try:
-        target = with_options(base, options)
+        base = Target()
+        if options["credentials_file"]:
+            base = load_credentials_file(Path(options["credentials_file"]))
+        return with_options(base, options)
     except TargetError as exc:
         raise pytest.UsageError(str(exc)) from exc
-    return target
 
 
 @pytest.fixture(scope="session")

@@ -111,7 +111,7 @@ def _summary(exc: BaseException) -> str:
     text = str(exc)
     members = getattr(exc, "exceptions", ())
     if members and not isinstance(members[0], BaseExceptionGroup):
-        text += f" -- first: {members[0]}"
+        text += f" -- first: {type(members[0]).__name__}: {members[0]}"
     elif members:
         text += f" -- first: {_summary(members[0])}"
     return " ".join(text.split())[:SUMMARY_CHARS]

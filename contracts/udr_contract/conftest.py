@@ -58,7 +58,9 @@ def optional_provider(target: Target) -> Iterator[ProviderClient | None]:
     client.close()
 
 
-def _fresh(provider: ProviderClient, target: Target, user: User) -> TokenSet:
+def _fresh(provider: ProviderClient, target: Target, user: User | None) -> TokenSet:
+    if user is None or not user.password:
+        pytest.skip("no test user given (--username, --password, --keystoneid)")
     if target.client is None:
         pytest.skip("no client given (--client-id, --client-secret)")
     try:
@@ -70,12 +72,10 @@ def _fresh(provider: ProviderClient, target: Target, user: User) -> TokenSet:
 
 
 @pytest.fixture
-def user_tokens(
-    optional_provider: ProviderClient | None, target: Target, user: User
-) -> TokenSet:
+def user_tokens(optional_provider: ProviderClient | None, target: Target) -> TokenSet:
     """Fresh tokens from the provider; the given `--access-token` without one."""
     if optional_provider is not None:
-        return _fresh(optional_provider, target, user)
+        return _fresh(optional_provider, target, target.user)
     if target.access_token:
         return TokenSet(access_token=target.access_token)
     pytest.skip("no provider to get a token from and no --access-token")
@@ -105,7 +105,7 @@ def forge(
     optional_provider: ProviderClient | None, target: Target, own_keystoneid: str
 ) -> TokenForge:
     """Forgeries modelled on a real token of the test user."""
-    if optional_provider is not None and target.user is not None:
+    if optional_provider is not None:
         tokens = _fresh(optional_provider, target, target.user)
         jwks = optional_provider.jwks()
     elif target.access_token:
