@@ -8,10 +8,12 @@ it is missed, each step of the launcher is timed alone to show where the time go
 
 from __future__ import annotations
 
+import resource
 import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from e2e.stack import Stack
@@ -26,39 +28,66 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(report: Report, run_dir: Path, starts: int, with_e2e: bool) -> None:
-    seconds: list[float] = []
-    keystoneids: set[str] = set()
-    for n in range(starts):
-        took, stack = _time_start(run_dir / f"stack-{n}")
-        seconds.append(took)
-        keystoneids |= {user.keystoneid for user in stack.users}
-    median = percentile(seconds, 50)
-    report.add(
-        Row(
-            PART,
-            f"stack to all-healthy, median of {starts}",
-            p50_ms=median * 1000,
-            p99_ms=max(seconds) * 1000,
-            target=f"< {LIMIT_S:.0f} s",
-            verdict="PASS" if median < LIMIT_S else "MISS",
-            note="p99 column: the slowest start",
-            figures={"seconds": [round(s, 3) for s in seconds]},
-        )
-    )
-    if median >= LIMIT_S:
-        for row in _breakdown(run_dir / "alone", sorted(keystoneids)):
+    # Cold: the demo usage generated, as `python -m e2e.stack` does by default. The
+    # first cold start also fills a seed cache of this run; warm starts copy from it,
+    # as the browser suite's stacks do.
+    cache = run_dir / "seed-cache"
+    cold = [
+        _time_start(run_dir / f"cold-{n}", cache if n == 0 else None)
+        for n in range(starts)
+    ]
+    warm = [_time_start(run_dir / f"warm-{n}", cache) for n in range(starts)]
+    rows = [
+        _start_row("stack healthy, usage generated", cold),
+        _start_row("stack healthy, usage from seed cache", warm),
+    ]
+    for row in rows:
+        report.add(row)
+    if any(row.verdict == "MISS" for row in rows):
+        keystoneids = sorted({k for start in cold for k in start.keystoneids})
+        for row in _breakdown(run_dir / "alone", keystoneids):
             report.add(row)
     if with_e2e:
         report.add(_time_e2e(run_dir / "e2e.log"))
 
 
-def _time_start(run_dir: Path) -> tuple[float, Stack]:
-    stack = Stack(run_dir, seed=1)
+@dataclass(frozen=True)
+class _Start:
+    seconds: float
+    cpu_seconds: float
+    keystoneids: frozenset[str]
+
+
+def _time_start(run_dir: Path, seed_cache: Path | None) -> _Start:
+    """One stack from `start()` to all-healthy; its CPU counted in every process."""
+    stack = Stack(run_dir, seed=1, seed_cache=seed_cache)
+    before = _cpu_spent()
     started = time.perf_counter()
     stack.start()
     took = time.perf_counter() - started
     stack.stop()
-    return took, stack
+    keystoneids = frozenset(user.keystoneid for user in stack.users)
+    return _Start(took, _cpu_spent() - before, keystoneids)
+
+
+def _start_row(case: str, starts: list[_Start]) -> Row:
+    seconds = [start.seconds for start in starts]
+    cpu = [start.cpu_seconds for start in starts]
+    median = percentile(seconds, 50)
+    return Row(
+        PART,
+        case,
+        p50_ms=median * 1000,
+        p99_ms=max(seconds) * 1000,
+        cpu_ms=percentile(cpu, 50) * 1000,
+        target=f"< {LIMIT_S:.0f} s",
+        verdict="PASS" if median < LIMIT_S else "MISS",
+        note=f"median of {len(starts)}; p99: the slowest; cpu: all processes",
+        figures={
+            "seconds": [round(s, 3) for s in seconds],
+            "cpu_seconds": [round(c, 3) for c in cpu],
+        },
+    )
 
 
 def _breakdown(run_dir: Path, keystoneids: list[str]) -> list[Row]:
@@ -69,22 +98,35 @@ def _breakdown(run_dir: Path, keystoneids: list[str]) -> list[Row]:
     seed += ["--database-url", database]
     for keystoneid in keystoneids:
         seed += ["--keystoneid", keystoneid]
-    started = time.perf_counter()
+    started, before = time.perf_counter(), _cpu_spent()
     subprocess.run(seed, check=True, capture_output=True)
-    rows = [_alone("udr demo-data (the seeding)", time.perf_counter() - started)]
+    took = time.perf_counter() - started
+    rows = [_alone("udr demo-data", took, _cpu_spent() - before)]
 
     envs = {"mock_openam": {}, "udr": {"UDR_DATABASE_URL": database}, "dashboard": {}}
     for module, env in envs.items():
         process = service(module, env, run_dir)
-        started = time.perf_counter()
+        started, before = time.perf_counter(), _cpu_spent()
         with process:
             took = time.perf_counter() - started
-        rows.append(_alone(f"python -m {module} to healthy", took))
+        cpu = _cpu_spent() - before
+        rows.append(_alone(f"{module} to healthy", took, cpu))
     return rows
 
 
-def _alone(case: str, seconds: float) -> Row:
-    return Row(PART, f"  alone: {case}", p50_ms=seconds * 1000)
+def _alone(case: str, seconds: float, cpu: float) -> Row:
+    return Row(PART, f"  alone: {case}", p50_ms=seconds * 1000, cpu_ms=cpu * 1000)
+
+
+def _cpu_spent() -> float:
+    """CPU seconds of this process and of its children that have ended.
+
+    A started service's CPU counts once it has been stopped and reaped, so a difference
+    taken around start and stop holds everything the start cost, in every process.
+    """
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _time_e2e(log_path: Path) -> Row:
