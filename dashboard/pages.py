@@ -118,6 +118,20 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
     return render_error(request, error)
 
 
+_BYTE_PREFIXES = ("kB", "MB", "GB", "TB", "PB", "EB")
+
+
+def approximate_bytes(value: Decimal, unit: str) -> str | None:
+    """A rounded size in decimal prefixes for byte meters ("1.27 TB"), else None."""
+    if unit != "B" or abs(value) < 1000:
+        return None
+    scaled, index = abs(value) / 1000, 0
+    while scaled >= 1000 and index < len(_BYTE_PREFIXES) - 1:
+        scaled, index = scaled / 1000, index + 1
+    sign = "-" if value < 0 else ""
+    return f"{sign}{scaled:.3g} {_BYTE_PREFIXES[index]}"
+
+
 def format_number(value: Decimal) -> str:
     """A readable number: thousands separated, at most three decimals."""
     if value == value.to_integral_value():

@@ -10,7 +10,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from dashboard.pages import BadRequest, Forbidden, Unavailable, format_number, render
+from dashboard.pages import (
+    BadRequest,
+    Forbidden,
+    Unavailable,
+    approximate_bytes,
+    format_number,
+    render,
+)
 from dashboard.provider import InvalidGrant, ProviderUnavailable
 from dashboard.sessions import COOKIE_NAME, Session
 from dashboard.state import clear_session_cookie, current_session, dashboard
@@ -222,6 +229,7 @@ def _row(meter: Meter) -> dict[str, Any]:
         "aggregate": meter.aggregate or "",
         "value": str(meter.total),
         "display": format_number(meter.total),
+        "approx": approximate_bytes(meter.total, meter.unit or ""),
     }
 
 

@@ -13,6 +13,24 @@
     return;
   }
   let chart = null;
+  const prefixes = ["", "k", "M", "G", "T", "P", "E"];
+
+  // Byte meters read better in decimal prefixes: 35 GB rather than 35,000,000,000.
+  function tick(unit) {
+    if (unit !== "B") {
+      return undefined;
+    }
+    return function (value) {
+      let scaled = Math.abs(value);
+      let index = 0;
+      while (scaled >= 1000 && index < prefixes.length - 1) {
+        scaled /= 1000;
+        index += 1;
+      }
+      return (value < 0 ? "-" : "") + Number(scaled.toPrecision(3)) + " " +
+        prefixes[index] + "B";
+    };
+  }
 
   function draw(index) {
     const meter = meters[index];
@@ -39,7 +57,11 @@
         plugins: { legend: { display: true, position: "top" } },
         scales: {
           x: { title: { display: true, text: "Time (UTC)" } },
-          y: { beginAtZero: true, title: { display: true, text: meter.name + unit } },
+          y: {
+            beginAtZero: true,
+            title: { display: true, text: meter.name + unit },
+            ticks: { callback: tick(meter.unit) },
+          },
         },
       },
     });

@@ -8,6 +8,7 @@ test_processes.py.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import secrets
 import time
@@ -70,6 +71,12 @@ USAGE = {
 }
 
 
+@functools.cache
+def signing_key(name: str = "provider") -> rsa.RSAPrivateKey:
+    """One RSA key per name for the whole run: generating one takes a while."""
+    return rsa.generate_private_key(65537, 2048)
+
+
 class Clock:
     """A clock the test moves by hand."""
 
@@ -95,9 +102,7 @@ class Grant:
 class FakeProvider:
     """An OpenID provider on OpenAM's paths, with the state a test inspects."""
 
-    key: rsa.RSAPrivateKey = field(
-        default_factory=lambda: rsa.generate_private_key(65537, 2048)
-    )
+    key: rsa.RSAPrivateKey = field(default_factory=lambda: signing_key())
     kid: str = "test-key-1"
     requests: list[dict[str, Any]] = field(default_factory=list)
     grants: list[Grant] = field(default_factory=list)

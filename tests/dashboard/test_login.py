@@ -214,7 +214,7 @@ def test_login_refuses_id_token_signed_by_another_key(
 ) -> None:
     # The JWKS keeps the old public key under the same kid; tokens are signed anew.
     real_jwks = provider.jwks()
-    provider.key = fakes.FakeProvider().key
+    provider.key = fakes.signing_key("impostor")
     provider.jwks = lambda: real_jwks  # type: ignore[method-assign]
 
     response = log_in(client)

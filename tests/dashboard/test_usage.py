@@ -6,11 +6,13 @@ import asyncio
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from dashboard.pages import approximate_bytes
 from tests.dashboard import fakes
 from tests.dashboard.conftest import log_in
 
@@ -409,3 +411,19 @@ def test_concurrent_pages_refresh_the_token_once(
     assert statuses == [200, 200]
     grants = [c["grant_type"] for c in provider.calls("/access_token")]
     assert grants == ["password", "refresh_token"]
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "shown"),
+    [
+        ("999", "B", None),
+        ("1000", "B", "1 kB"),
+        ("123456789", "B", "123 MB"),
+        ("1273104404271", "B", "1.27 TB"),
+        ("123456789", "MB", None),
+    ],
+)
+def test_byte_totals_get_a_readable_size(
+    value: str, unit: str, shown: str | None
+) -> None:
+    assert approximate_bytes(Decimal(value), unit) == shown
