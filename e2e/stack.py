@@ -52,6 +52,7 @@ _ENV_PREFIX = {"mock_openam": "OPENAM_", "udr": "UDR_", "dashboard": "DASHBOARD_
 DEPLOYMENT_PATH = "/openam"
 CLIENT_IDS = ("dashboard", "collector", "udr")
 HEALTH_TIMEOUT = 20.0
+PORT_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class Stack:
         self._secrets = {cid: secrets.token_urlsafe(32) for cid in CLIENT_IDS}
         self._tls: _Tls | None = None
         self._processes: dict[ServiceName, ServiceProcess] = {}
+        self._seeded = False
         self.users: list[DemoUser] = []
 
     # -- addresses -------------------------------------------------------------------
@@ -187,12 +189,26 @@ class Stack:
     # -- lifecycle -------------------------------------------------------------------
 
     def start(self) -> None:
-        """Write the configuration, start every service, return once all are healthy."""
+        """Write the configuration, start every service, return once all are healthy.
+
+        A free port can be taken by another program between choosing it and binding
+        it; then the whole stack starts again on new ports, up to three times.
+        """
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.users = _load_demo_users(self._demo_config)
-        self._write_provider_files()
         if self.https:
             self._tls = _make_certificates(self.run_dir / "tls")
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            try:
+                self._start_once()
+                return
+            except ServiceFailedToStart as exc:
+                if attempt == PORT_ATTEMPTS or "address already in use" not in str(exc):
+                    raise
+                self._ports = {name: free_port() for name in SERVICES}
+
+    def _start_once(self) -> None:
+        self._write_provider_files()
         self._processes = {name: self._make_process(name) for name in SERVICES}
         _live_stacks.add(self)
 
@@ -328,12 +344,16 @@ class Stack:
         With a seed cache, a database made by an earlier stack with the same users,
         seed and days is copied instead: generating a month of usage takes seconds.
         """
+        if self._seeded:
+            return
         keystoneids = sorted({user.keystoneid for user in self.users})
         cached = self._cached_database(keystoneids)
         if cached is not None and cached.exists():
             _copy_database(cached, self.database_path)
+            self._seeded = True
             return
         self._run_demo_data(keystoneids)
+        self._seeded = True
         if cached is not None:
             partial = cached.with_name(cached.name + f".{os.getpid()}.partial")
             _copy_database(self.database_path, partial)
