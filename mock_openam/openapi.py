@@ -124,7 +124,7 @@ def _document_clients(schema: dict[str, Any], config: ProviderConfig) -> None:
                 if p.get("in") == "query"
             }
             for fields in (*forms, query):
-                if "client_id" in fields and client_ids:
+                if path.endswith("/authorize") and "client_id" in fields and client_ids:
                     fields["client_id"]["enum"] = client_ids
                 if "redirect_uri" in fields and redirect_uris:
                     fields["redirect_uri"]["enum"] = redirect_uris
