@@ -38,7 +38,7 @@ def parse_batch(body: bytes, max_records: int) -> list[UsageRecord]:
     bad one by its index."""
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidRecord(None, "the body is not JSON") from None
     if not isinstance(document, dict) or set(document) != {"records"}:
         raise InvalidRecord(None, 'the body must be {"records": [...]}')
@@ -55,3 +55,5 @@ def _record(index: int, item: Any) -> UsageRecord:
         return UsageRecord.model_validate(item)
     except ValidationError as exc:
         raise InvalidRecord(index, describe(exc)) from None
+    except RecursionError:
+        raise InvalidRecord(index, "nested too deeply") from None

@@ -32,9 +32,11 @@ def parse_time(value: str, name: str) -> datetime:
     if len(value) > _MAX_LENGTH:
         raise InvalidParameter(f"{name} is longer than {_MAX_LENGTH} characters")
     if _LEGACY.fullmatch(value):
-        return _utc(
-            datetime.strptime(value, "%Y-%m-%d %H:%M").replace(tzinfo=UTC), name
-        )
+        try:
+            legacy = datetime.strptime(value, "%Y-%m-%d %H:%M")
+        except ValueError:
+            raise InvalidParameter(f"{name} is not a valid YYYY-MM-DD HH:MM") from None
+        return _utc(legacy.replace(tzinfo=UTC), name)
     if _SPACED_OFFSET.fullmatch(value):
         raise InvalidParameter(
             f"{name} is not ISO 8601: a '+' in an offset must be sent as %2B"

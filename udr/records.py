@@ -68,12 +68,6 @@ class UsageRecord(BaseModel):
         return hashlib.sha256(canonical_json(content).encode()).hexdigest()
 
 
-class RecordBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    records: list[UsageRecord]
-
-
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 

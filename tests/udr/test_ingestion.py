@@ -141,6 +141,11 @@ def test_same_instant_in_another_offset_is_the_same_content(
         ),
         (rec(2, metadata=[1, 2]), "metadata: Input should be a valid dictionary"),
         ("a string", "Input should be a valid dictionary or instance of UsageRecord"),
+        (
+            rec(2, id="\ud800"),  # a lone surrogate, as JSON may escape it
+            "id: Input should be a valid string, unable to parse raw data as a unicode "
+            "string",
+        ),
     ],
 )
 def test_bad_record_names_its_index_and_stores_nothing(
@@ -148,8 +153,10 @@ def test_bad_record_names_its_index_and_stores_nothing(
 ) -> None:
     before = _stored(client)
 
+    body = json.dumps({"records": [rec(0), rec(1), bad]})  # escapes lone surrogates
+
     response = client.post(
-        URL, json={"records": [rec(0), rec(1), bad]}, headers=collector
+        URL, content=body, headers={**collector, "Content-Type": "application/json"}
     )
 
     assert response.status_code == 422
@@ -187,6 +194,10 @@ def test_non_finite_volume_is_refused(
         (b'{"records": [], "more": 1}', 'the body must be {"records": [...]}'),
         (b'{"records": {}}', "records must be a list"),
         (b"\xff\xfe", "the body is not JSON"),
+        (
+            b'{"records": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "the body is not JSON",
+        ),
     ],
 )
 def test_bad_body_is_422(

@@ -167,6 +167,12 @@ def test_user_without_records_gets_no_meters(
             "the period is longer than 31 days",
         ),
         ({**PERIOD, "bucket": "week"}, "bucket must be hour or day"),
+        (
+            {**PERIOD, "from": "2026-11-01 24:00"},
+            "from is not a valid YYYY-MM-DD HH:MM",
+        ),
+        ({**PERIOD, "to": "2026-02-30 00:00"}, "to is not a valid YYYY-MM-DD HH:MM"),
+        ({**PERIOD, "to": "\x00"}, NOT_ISO.format("to")),
         ({**PERIOD, "bucket": ""}, "bucket must be hour or day"),
         ({**PERIOD, "to": "2" * 65}, "to is longer than 64 characters"),
         (
