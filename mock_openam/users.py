@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from .config import ProviderConfig, User
 
+# Memory bound for the throttle: guessing random names cannot grow it without limit.
+MAX_TRACKED_NAMES = 10_000
 # Compared against when the user is unknown, so that both paths do the same work.
 _NO_PASSWORD = b"\x00" * 32
 
@@ -30,10 +32,22 @@ class LoginThrottle:
         return len(recent) >= self.limit
 
     def failed(self, username: str) -> None:
-        self._failures[username] = [*self._recent(username), self.clock()]
+        if len(self._failures) >= MAX_TRACKED_NAMES:
+            self._forget_old()
+        self._failures[username] = [*self._recent(username), self.clock()][
+            -self.limit :
+        ]
 
     def succeeded(self, username: str) -> None:
         self._failures.pop(username, None)
+
+    def _forget_old(self) -> None:
+        """Drop names with no recent failure; if all are recent, the oldest half."""
+        self._failures = {n: t for n, t in self._failures.items() if self._recent(n)}
+        if len(self._failures) >= MAX_TRACKED_NAMES:
+            by_age = sorted(self._failures, key=lambda n: self._failures[n][-1])
+            for name in by_age[: len(by_age) // 2]:
+                del self._failures[name]
 
     def _recent(self, username: str) -> list[float]:
         horizon = self.clock() - self.lockout_seconds

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from mock_openam import Settings, create_app
 from mock_openam.config import ConfigError
@@ -88,6 +90,21 @@ def test_malformed_realm_names_are_not_found(client: TestClient, realm: str) -> 
         "error": "not_found",
         "error_description": "no such realm",
     }
+
+
+def test_es256_tokens_verify_against_the_ec_jwks() -> None:
+    app = create_app(Settings(signing_alg="ES256"))
+    with TestClient(app) as client:
+        tokens = password_grant(client, "bob")
+        jwks = client.get(f"{BASE}/connect/jwk_uri").json()
+        info = client.get(f"{BASE}/userinfo", headers=bearer(tokens["access_token"]))
+
+    keys = KeySet.import_key_set(jwks)
+    for token in (tokens["access_token"], tokens["id_token"]):
+        decoded = jwt.decode(token, keys)
+        assert decoded.header["alg"] == "ES256"
+        assert decoded.claims["sub"] == "bob"
+    assert info.status_code == 200
 
 
 def test_es256_signs_with_an_ec_key() -> None:

@@ -83,3 +83,29 @@ def test_process_log_has_one_line_per_request_without_secrets(
         DASHBOARD[1],
     ):
         assert secret not in log
+
+
+def test_process_serves_https_with_its_issuer(tmp_path: Path) -> None:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    cert_file, key_file, ca_file = (tmp_path / n for n in ("c.pem", "k.pem", "ca.pem"))
+    cert.cert_chain_pems[0].write_to_path(str(cert_file))
+    cert.private_key_pem.write_to_path(str(key_file))
+    ca.cert_pem.write_to_path(str(ca_file))
+
+    process = ServiceProcess(
+        "mock_openam",
+        env={},
+        log_path=tmp_path / "tls.log",
+        tls=(cert_file, key_file),
+        ca_file=ca_file,
+    )
+    with process:
+        body = httpx.get(
+            f"{process.url}/openam/oauth2/.well-known/openid-configuration",
+            verify=str(ca_file),
+        ).json()
+
+    assert process.url.startswith("https://")
+    assert body["issuer"] == f"{process.url}/openam/oauth2"

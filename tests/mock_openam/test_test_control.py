@@ -208,3 +208,21 @@ def test_mint_refuses_malformed_bodies(client: TestClient, body: object) -> None
 
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
+
+
+def test_fault_slow_delays_provider_paths_by_the_given_delay(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    delays: list[float] = []
+
+    async def record_sleep(seconds: float) -> None:
+        delays.append(seconds)
+
+    monkeypatch.setattr("mock_openam.app.asyncio.sleep", record_sleep)
+    client.post(f"{CONTROL}/faults", json={"mode": "slow", "seconds": 30, "delay": 7})
+
+    response = client.get(f"{BASE}/connect/jwk_uri")
+    client.get("/health")
+
+    assert response.status_code == 200
+    assert delays == [7]
