@@ -37,12 +37,17 @@ FormField = Annotated[str | None, Form()]
 
 
 @router.get("/login")
-async def login_page(request: Request, reason: str | None = None) -> Response:
-    """The login form; an anonymous session holds its CSRF token."""
+async def login_page(
+    request: Request, reason: str | None = None, state: str | None = None
+) -> Response:
+    """The login form; an anonymous session holds its CSRF token.
+
+    `state` is what the provider's endSession hands back after a logout.
+    """
     session = current_session(request)
     if session is not None and session.logged_in:
         return RedirectResponse("/usage", status_code=303)
-    return _login_form(request, session, notice=NOTICES.get(reason or ""))
+    return _login_form(request, session, notice=NOTICES.get(reason or state or ""))
 
 
 @router.post("/login")
@@ -71,7 +76,7 @@ async def login(
     except ProviderUnavailable as exc:
         log.warning("login failed, provider: %s", exc)
         raise Unavailable("openam") from exc
-    return _logged_in(request, tokens, identity, username=username)
+    return _logged_in(request, tokens, identity, username=username, method="password")
 
 
 @router.get("/login/openam")
@@ -141,7 +146,7 @@ async def callback(
         return _login_form(request, session, error=message, status_code=401)
     except ProviderUnavailable as exc:
         raise Unavailable("openam") from exc
-    return _logged_in(request, tokens, identity, username=None)
+    return _logged_in(request, tokens, identity, username=None, method="code")
 
 
 @router.post("/logout")
@@ -156,9 +161,11 @@ async def logout(request: Request, csrf_token: FormField = None) -> Response:
     check_csrf(session, csrf_token)
 
     state.sessions.delete(request.cookies.get(COOKIE_NAME))
-    clear_session_cookie(request, response)
     if session.tokens is not None:
         await _end_at_provider(request, session.tokens)
+    if session.login_method == "code":
+        response = await _browser_end_session(request, response)
+    clear_session_cookie(request, response)
     log.info("logout")
     return response
 
@@ -172,8 +179,31 @@ async def _end_at_provider(request: Request, tokens: Tokens) -> None:
         await provider.end_session(tokens.id_token)
 
 
+async def _browser_end_session(
+    request: Request, fallback: RedirectResponse
+) -> RedirectResponse:
+    """After a code-flow login the browser also holds a session at the provider: send
+    it to endSession (RP-Initiated Logout 1.0 section 2), identified by client_id so
+    that no token travels through the browser, and back to /login."""
+    settings = dashboard(request).settings
+    try:
+        end_session = await dashboard(request).provider.endpoint("end_session_endpoint")
+    except ProviderUnavailable:
+        return fallback
+    query = {
+        "client_id": settings.client_id,
+        "post_logout_redirect_uri": f"{settings.public_url}/login",
+        "state": "logged_out",
+    }
+    return RedirectResponse(f"{end_session}?{urlencode(query)}", status_code=303)
+
+
 def _logged_in(
-    request: Request, tokens: Tokens, identity: Identity, username: str | None
+    request: Request,
+    tokens: Tokens,
+    identity: Identity,
+    username: str | None,
+    method: str,
 ) -> Response:
     """A new session (new id: no fixation) holding the tokens; on to the usage page."""
     response = RedirectResponse("/usage", status_code=303)
@@ -182,7 +212,8 @@ def _logged_in(
     session.username = username or identity.subject
     session.keystoneid = identity.keystoneid
     session.display_name = identity.display_name
-    log.info("login of subject %s", identity.subject)
+    session.login_method = method
+    log.info("login of subject %s by %s", identity.subject, method)
     return response
 
 

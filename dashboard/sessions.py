@@ -48,6 +48,7 @@ class Session:
     username: str | None = None
     keystoneid: str | None = None
     display_name: str | None = None
+    login_method: str | None = None  # "password" or "code"
     tokens: Tokens | None = None
     pending: PendingAuthorization | None = None
     # One refresh at a time: the provider rotates refresh tokens, each works once.

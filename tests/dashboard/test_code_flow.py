@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -185,3 +186,30 @@ def test_password_login_is_404_when_only_code_enabled(
     assert 'id="login-form"' not in login
     assert 'id="login-openam"' in login
     assert provider.calls("/access_token") == []
+
+
+def test_logout_after_code_login_ends_provider_session_in_browser(
+    client: TestClient, network: fakes.RoutingTransport, provider: fakes.FakeProvider
+) -> None:
+    client.get(_authorize(client, network), follow_redirects=False)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/usage").text)
+    assert token
+
+    response = client.post(
+        "/logout", data={"csrf_token": token.group(1)}, follow_redirects=False
+    )
+
+    assert response.status_code == 303
+    location = urlsplit(response.headers["location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == (
+        f"{fakes.ISSUER}/connect/endSession"
+    )
+    assert parse_qs(location.query) == {
+        "client_id": ["dashboard"],
+        "post_logout_redirect_uri": [f"{fakes.PUBLIC_URL}/login"],
+        "state": ["logged_out"],
+    }
+    assert provider.grants[0].revoked  # revoked server-side before the redirect
+    assert 'dashboard_session=""' in response.headers["set-cookie"]
+    back = client.get("/login", params={"state": "logged_out"})
+    assert "You have been logged out." in back.text

@@ -292,6 +292,26 @@ def test_real_code_flow_with_tampered_state_is_refused(
     assert _token_calls(stack) == []
 
 
+def test_real_logout_after_code_login_ends_the_provider_session(
+    browser: httpx.Client, stack: Stack
+) -> None:
+    authorize = browser.get("/login/openam").headers["location"]
+    browser.get(_log_in_at_provider(browser, authorize, stack.user(ALICE)))
+    token = csrf_token(browser.get("/usage").text)
+
+    logout = browser.post("/logout", data={"csrf_token": token})
+    at_provider = browser.get(logout.headers["location"])
+
+    assert at_provider.status_code == 302
+    back = at_provider.headers["location"]
+    assert back == f"{stack.dashboard_url}/login?state=logged_out"
+    assert "You have been logged out." in browser.get(back).text
+    # The provider asks for the password again: its session has ended too.
+    again = browser.get(browser.get("/login/openam").headers["location"])
+    assert again.status_code == 200
+    assert 'name="password"' in again.text
+
+
 def _log_in_at_provider(client: httpx.Client, authorize: str, user: Any) -> str:
     """What a person does on the provider's login page; returns the redirect back."""
     form_page = client.get(authorize)
