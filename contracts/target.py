@@ -159,6 +159,16 @@ def load_credentials_file(path: Path) -> Target:
     return target_from_document(doc)
 
 
+def _user_from_options(known: User | None, options: dict[str, Any]) -> User:
+    """The test user: each option given replaces that field of the file's user."""
+    known = known or User("", "", "")
+    return User(
+        options.get("username") or known.username,
+        options.get("password") or known.password,
+        options.get("keystoneid") or known.keystoneid,
+    )
+
+
 def with_options(base: Target, options: dict[str, Any]) -> Target:
     """Options given on the command line override what the file said."""
     changes: dict[str, Any] = {
@@ -166,13 +176,8 @@ def with_options(base: Target, options: dict[str, Any]) -> Target:
         for name, value in options.items()
         if value is not None and name in Target.__dataclass_fields__
     }
-    if options.get("username"):
-        user = User(
-            options["username"],
-            options.get("password") or "",
-            options.get("keystoneid") or "",
-        )
-        changes["users"] = (user, *base.users[1:])
+    if any(options.get(k) for k in ("username", "password", "keystoneid")):
+        changes["users"] = (_user_from_options(base.user, options), *base.users[1:])
     if options.get("client_id"):
         changes["client"] = Client(
             options["client_id"], options.get("client_secret") or ""

@@ -150,3 +150,8 @@ def test_unreadable_credentials_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_user_without_username_is_refused() -> None:
     with pytest.raises(TargetError, match="a user needs"):
         target_from_document({"users": [{"password": "x"}]})
+
+
+def test_keystoneid_alone_makes_a_user_for_udr_only_runs() -> None:
+    target = with_options(target_from_document({}), {"keystoneid": "ka"})
+    assert target.user == User("", "", "ka")
