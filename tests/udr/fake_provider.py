@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -88,9 +89,12 @@ class Behaviour:
 
 
 class FakeProvider:
-    def __init__(self) -> None:
+    def __init__(self, tls: tuple[Path, Path] | None = None) -> None:
+        """`tls`: certificate chain and key files; the provider then speaks HTTPS."""
         self.port = free_port()
-        self.issuer = f"http://{LOOPBACK}:{self.port}{PREFIX}"
+        self.tls = tls
+        self.base = f"{'https' if tls else 'http'}://{LOOPBACK}:{self.port}"
+        self.issuer = f"{self.base}{PREFIX}"
         self.keys = [rsa_key("rsa-1"), ec_key("ec-1")]
         self.grants: dict[str, Grant] = {}
         self.behaviour = Behaviour()
@@ -172,6 +176,8 @@ class FakeProvider:
             port=self.port,
             log_level="warning",
             lifespan="off",
+            ssl_certfile=str(self.tls[0]) if self.tls else None,
+            ssl_keyfile=str(self.tls[1]) if self.tls else None,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
@@ -223,7 +229,7 @@ class FakeProvider:
     async def _discovery(self, _request: Request) -> Response:
         if (bad := await self._misbehave("discovery")) is not None:
             return bad
-        base = f"http://{LOOPBACK}:{self.port}{PREFIX}"
+        base = self.issuer
         return JSONResponse(
             {
                 "issuer": self.behaviour.issuer_override or self.issuer,
