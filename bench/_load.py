@@ -114,6 +114,36 @@ def compare(
     return asyncio.run(_compare(cases, load, rounds, expect, serving or {}))
 
 
+@dataclass
+class _Tally:
+    """What one case has measured so far, round after round."""
+
+    latencies: list[float]
+    seconds: float = 0.0
+    cpu_seconds: float | None = 0.0
+
+    def add(
+        self, latencies: list[float], seconds: float, cpu: tuple[float | None, ...]
+    ) -> None:
+        self.latencies += latencies
+        self.seconds += seconds
+        before, after = cpu
+        if self.cpu_seconds is None or before is None or after is None:
+            self.cpu_seconds = None
+        else:
+            self.cpu_seconds += after - before
+
+    def result(self, load: Load) -> Result:
+        count = len(self.latencies)
+        return Result(
+            count,
+            self.seconds,
+            tuple(self.latencies),
+            cut_short=count < load.requests,
+            cpu_seconds=self.cpu_seconds,
+        )
+
+
 async def _compare(
     cases: Mapping[str, Send],
     load: Load,
@@ -122,9 +152,7 @@ async def _compare(
     serving: Mapping[str, Sequence[int]],
 ) -> dict[str, Result]:
     names = list(cases)
-    latencies: dict[str, list[float]] = {name: [] for name in names}
-    seconds = dict.fromkeys(names, 0.0)
-    cpu: dict[str, float | None] = {name: 0.0 for name in names}
+    tallies = {name: _Tally([]) for name in names}
     limits = httpx.Limits(
         max_connections=load.concurrency, max_keepalive_connections=load.concurrency
     )
@@ -138,33 +166,20 @@ async def _compare(
         for name in names:
             until = time.perf_counter() + load.budget / 4
             await _drive(clients[name], cases[name], load.warmup, load, expect, until)
+
         for round_no in range(rounds):
             share = load.requests // rounds + (round_no < load.requests % rounds)
             turn = round_no % len(names)
             for name in names[turn:] + names[:turn]:
-                cpu_before = cpu_time(serving.get(name, ()))
-                started = time.perf_counter()
+                pids = serving.get(name, ())
+                cpu_before, started = cpu_time(pids), time.perf_counter()
                 until = started + load.budget * 3 / 4 / rounds
-                latencies[name] += await _drive(
+                latencies = await _drive(
                     clients[name], cases[name], share, load, expect, until
                 )
-                seconds[name] += time.perf_counter() - started
-                cpu_after = cpu_time(serving.get(name, ()))
-                spent = cpu[name]
-                if spent is None or cpu_before is None or cpu_after is None:
-                    cpu[name] = None
-                else:
-                    cpu[name] = spent + cpu_after - cpu_before
-    return {
-        name: Result(
-            len(latencies[name]),
-            seconds[name],
-            tuple(latencies[name]),
-            cut_short=len(latencies[name]) < load.requests,
-            cpu_seconds=cpu[name],
-        )
-        for name in names
-    }
+                seconds = time.perf_counter() - started
+                tallies[name].add(latencies, seconds, (cpu_before, cpu_time(pids)))
+    return {name: tally.result(load) for name, tally in tallies.items()}
 
 
 async def _drive(
