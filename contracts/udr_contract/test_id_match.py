@@ -137,3 +137,26 @@ def test_step7_lookalike_of_own_id_forbidden(
     if lookalike is None:
         pytest.skip(f"the test user's keystoneid has no {variant} variant")
     expect_forbidden(_get(udr, lookalike, user_token, period))
+
+
+HOSTILE_IDS = {
+    "very-long": "a" * 4000,
+    "path-traversal": "../../usage/users/x",
+    "nul-byte": "k\x00k",
+    "sql-quote": "' OR '1'='1",
+    "wildcard": "%",
+    "json-like": '{"$ne": null}',
+    "newline": "k\r\nX-Injected: 1",
+}
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE_IDS))
+def test_step7_hostile_ids_refused_without_server_error(
+    udr: httpx.Client, user_token: str, period: dict[str, str], kind: str
+) -> None:
+    """Ids built to break parsers or queries are refused (4xx, not 401), never a 5xx."""
+    response = _get(udr, HOSTILE_IDS[kind], user_token, period)
+    assert 400 <= response.status_code < 500 and response.status_code != 401, (
+        f"expected a refusal of the id, got {describe(response)}"
+    )
+    expect_no_usage(response)
