@@ -11,6 +11,7 @@ from fastapi import Request
 from .audit import note
 from .config import Client
 from .errors import InvalidClient, InvalidRequest
+from .forms import read_form, require
 from .provider import Provider, Realm
 from .users import secret_matches
 
@@ -45,6 +46,18 @@ def authenticate_client(
     if not secret_matches(expected, secret) or client is None:
         raise InvalidClient(_FAILED, realm=realm.name)
     return client
+
+
+async def read_token_request(
+    request: Request, provider: Provider, realm: Realm
+) -> tuple[dict[str, str], Client, str]:
+    """The form, the authenticated client and the `token` of an introspection
+    (RFC 7662 section 2.1) or revocation (RFC 7009 section 2.1) request."""
+    form = await read_form(request, realm=realm.name)
+    client = authenticate_client(request, form, provider, realm)
+    token = require(form, "token", realm=realm.name)
+    note(request, token=token)
+    return form, client, token
 
 
 def _basic_credentials(request: Request, realm: Realm) -> tuple[str, str] | None:

@@ -8,12 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from .audit import note
-from .client_auth import authenticate_client
+from .client_auth import read_token_request
 from .config import Client
 from .errors import NO_STORE, InvalidToken
-from .forms import read_form, require
 from .issuance import find_access_token
-from .openapi import CLIENT_AUTH, FORM_AUTH_NOTE, errors, form_body, string
+from .openapi import FORM_AUTH_NOTE, TOKEN_FORM, errors
 from .provider import Provider, ProviderDep, Realm, RealmDep
 from .store import digest
 
@@ -54,24 +53,12 @@ INACTIVE: dict[str, Any] = {"active": False}
         },
         **errors(400, 401),
     },
-    openapi_extra={
-        **form_body(
-            {
-                "token": string("the token"),
-                "token_type_hint": string("access_token or refresh_token"),
-            },
-            required=("token",),
-        ),
-        "security": CLIENT_AUTH,
-    },
+    openapi_extra=TOKEN_FORM,
 )
 async def introspect(
     request: Request, provider: ProviderDep, realm: RealmDep
 ) -> JSONResponse:
-    form = await read_form(request, realm=realm.name)
-    client = authenticate_client(request, form, provider, realm)
-    token = require(form, "token", realm=realm.name)
-    note(request, token=token)
+    _, client, token = await read_token_request(request, provider, realm)
 
     answer = introspect_token(provider, realm, token)
     if answer["active"] and not _may_see(client, answer["client_id"]):

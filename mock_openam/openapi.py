@@ -171,3 +171,16 @@ def install_openapi(app: FastAPI, config: ProviderConfig) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+# Introspection and revocation take the same form: a token, a hint, the client.
+TOKEN_FORM: dict[str, Any] = {
+    **form_body(
+        {
+            "token": string("the token"),
+            "token_type_hint": string("access_token or refresh_token"),
+        },
+        required=("token",),
+    ),
+    "security": CLIENT_AUTH,
+}
