@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +155,14 @@ def stored_time_range(database: Path) -> tuple[datetime, datetime]:
             "SELECT MIN(start_us), MAX(end_us) FROM usage_records"
         ).fetchone()
     return _from_micros(int(first)), _from_micros(int(last))
+
+
+def stored_week(database: Path) -> tuple[datetime, datetime]:
+    """Seven whole UTC days well inside the stored demo usage."""
+    first, _ = stored_time_range(database)
+    day = first + timedelta(days=3)
+    start = day.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=7)
 
 
 def number_spellings(value: float) -> set[str]:

@@ -15,6 +15,7 @@ import re
 import shutil
 import time
 from collections.abc import Generator, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from playwright.sync_api import (
 )
 
 from e2e.browser import CHROMIUM_ARGS, BrowserNotFound, find_chromium
-from e2e.evidence import ProviderRecords
+from e2e.evidence import ProviderRecords, stored_week
 from e2e.pages import BrowseFn
 from e2e.stack import SERVICES, Stack, StackFactory
 from e2e.step_report import StepReport
@@ -147,6 +148,12 @@ def make_stack(
     yield start
     for own in reversed(stacks):
         own.stop()
+
+
+@pytest.fixture(scope="session")
+def week(stack: Stack) -> tuple[datetime, datetime]:
+    """Seven whole days inside the shared stack's demo usage."""
+    return stored_week(stack.database_path)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ unrelated reason cannot pass for a defence.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -17,7 +17,6 @@ from e2e.evidence import (
     LogWatch,
     ProviderRecords,
     number_spellings,
-    stored_time_range,
     stored_totals,
 )
 from e2e.pages import (
@@ -31,14 +30,6 @@ from e2e.pages import (
 from e2e.stack import DemoUser, Stack
 
 FORBIDDEN_TEXT = "You are not allowed to see this account"
-
-
-@pytest.fixture(scope="module")
-def week(stack: Stack) -> tuple[datetime, datetime]:
-    first, _ = stored_time_range(stack.database_path)
-    day = first + timedelta(days=3)
-    start = day.replace(hour=0, minute=0, second=0, microsecond=0)
-    return start, start + timedelta(days=7)
 
 
 def numbers_of(

@@ -21,7 +21,6 @@ from e2e.evidence import (
     ProviderRecords,
     sha256_hex,
     stored_series,
-    stored_time_range,
     stored_totals,
 )
 from e2e.pages import (
@@ -35,16 +34,6 @@ from e2e.pages import (
 from e2e.stack import Stack
 
 JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*")
-
-
-@pytest.fixture(scope="module")
-def week(stack: Stack) -> tuple[datetime, datetime]:
-    """A week of whole days well inside the stored demo month."""
-    first, _ = stored_time_range(stack.database_path)
-    start = (first + timedelta(days=3)).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
-    return start, start + timedelta(days=7)
 
 
 def udr_lines_for(watch: LogWatch, keystoneid: str) -> list[str]:

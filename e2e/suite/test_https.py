@@ -7,14 +7,13 @@ no certificate check is switched off anywhere.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import trustme
 from playwright.sync_api import expect
 
-from e2e.evidence import LogWatch, ProviderRecords, stored_time_range, stored_totals
+from e2e.evidence import LogWatch, ProviderRecords, stored_totals, stored_week
 from e2e.pages import SESSION_COOKIE, BrowseFn, assert_totals_match, log_in, usage_path
 from e2e.stack import Stack, StackFactory
 
@@ -30,9 +29,7 @@ def test_main_flow_over_https(browse: BrowseFn, https_stack: Stack) -> None:
     provider = ProviderRecords(https_stack)
     provider.clear()
     watch = LogWatch(https_stack.log_path("udr"))
-    first, _ = stored_time_range(https_stack.database_path)
-    start = (first + timedelta(days=2)).replace(hour=0, minute=0, second=0)
-    week = (start, start + timedelta(days=7))
+    week = stored_week(https_stack.database_path)
     page = browse(https_stack).new_page()
 
     answer = log_in(page, alice)
