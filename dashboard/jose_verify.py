@@ -1,7 +1,8 @@
 """ID token verification: the dashboard's only use of a JOSE library.
 
 OpenID Connect Core 1.0 section 3.1.3.7: the signature against the provider's JWKS, the
-issuer, the audience (our client id), the expiry, and the nonce when one was sent.
+issuer, the audience (our client id), the expiry, the nonce when one was sent, and
+`at_hash` against the access token when the token carries it (section 3.1.3.8).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def verify_id_token(
     *,
     issuer: str,
     audience: str,
+    access_token: str,
     nonce: str | None = None,
 ) -> dict[str, Any]:
     """The verified claims of `token`, or IdTokenInvalid."""
@@ -47,8 +49,8 @@ def verify_id_token(
             algorithms=ALGORITHMS,
             audience=audience,
             issuer=issuer,
+            access_token=access_token,
             options={
-                "verify_at_hash": False,
                 "require_exp": True,
                 "require_iss": True,
                 "require_aud": True,

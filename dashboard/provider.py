@@ -110,7 +110,7 @@ class ProviderClient:
         """The user's identity from the verified id token, completed by userinfo."""
         claims: dict[str, Any] = {}
         if tokens.id_token:
-            claims = await self.verify_id_token(tokens.id_token, nonce)
+            claims = await self.verify_id_token(tokens, nonce)
         elif nonce is not None:
             raise ProviderUnavailable("no id token in answer to an OpenID request")
 
@@ -122,14 +122,18 @@ class ProviderClient:
             claims = {**userinfo, **claims, "keystoneid": userinfo.get("keystoneid")}
         return _identity_from(claims)
 
-    async def verify_id_token(self, id_token: str, nonce: str | None) -> dict[str, Any]:
-        jwks = await self._keys(jose_verify.key_id(id_token))
+    async def verify_id_token(
+        self, tokens: Tokens, nonce: str | None
+    ) -> dict[str, Any]:
+        assert tokens.id_token is not None
         try:
+            jwks = await self._keys(jose_verify.key_id(tokens.id_token))
             return jose_verify.verify_id_token(
-                id_token,
+                tokens.id_token,
                 jwks,
                 issuer=self._settings.issuer,
                 audience=self._settings.client_id,
+                access_token=tokens.access_token,
                 nonce=nonce,
             )
         except jose_verify.IdTokenInvalid as exc:

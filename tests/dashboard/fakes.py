@@ -111,6 +111,8 @@ class FakeProvider:
     id_token_keystoneid: bool = True
     expires_in: int = 3600
     issuer_in_tokens: str = ISSUER
+    id_token_claims: dict[str, Any] = field(default_factory=dict)  # merged last
+    id_token_raw: str | None = None  # sent instead of a signed id token
 
     def grant_for(self, access_token: str) -> Grant | None:
         for grant in self.grants:
@@ -139,6 +141,9 @@ class FakeProvider:
             claims["keystoneid"] = USERS[username][1]
         if nonce:
             claims["nonce"] = nonce
+        claims.update(self.id_token_claims)
+        if self.id_token_raw is not None:
+            return self.id_token_raw
         pem = self.key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,

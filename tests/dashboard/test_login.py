@@ -266,3 +266,38 @@ def test_login_never_logs_password_or_tokens(
     ):
         assert secret not in caplog.text
     assert "POST /login 303" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("claims", "raw"),
+    [
+        ({"aud": "another-client"}, None),
+        ({"exp": 1_000_000}, None),
+        ({"at_hash": "AAAAAAAAAAAAAAAAAAAAAA"}, None),
+        ({"sub": None}, None),
+        ({}, "not-a-jwt"),
+        ({}, "e30.e30.e30"),
+    ],
+    ids=[
+        "wrong-audience",
+        "expired",
+        "wrong-at-hash",
+        "no-subject",
+        "garbage",
+        "unsigned",
+    ],
+)
+def test_login_refuses_bad_id_token_without_500(
+    client: TestClient,
+    provider: fakes.FakeProvider,
+    claims: dict[str, object],
+    raw: str | None,
+) -> None:
+    provider.id_token_claims = claims
+    provider.id_token_raw = raw
+
+    response = log_in(client)
+
+    assert response.status_code == 503
+    assert 'data-service="openam"' in response.text
+    assert "dashboard_session" not in response.headers.get("set-cookie", "")
