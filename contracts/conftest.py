@@ -57,6 +57,8 @@ _OPTIONS: dict[str, tuple[str, str | None]] = {
         "a user token, for a UDR run with no provider",
         "CONTRACTS_ACCESS_TOKEN",
     ),
+    "short-lived-client-id": ("a client whose access tokens live seconds", None),
+    "short-lived-client-secret": ("its secret", "CONTRACTS_SHORT_LIVED_SECRET"),
     "openam-openapi-url": (
         "the provider's OpenAPI document ({origin}/openapi.json)",
         None,

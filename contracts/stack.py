@@ -183,9 +183,8 @@ def interop_stack(run_dir: Path) -> Iterator[tuple[Target, ProviderOutage]]:
     """oidc-provider plus our UDR and dashboard (code login) configured against it."""
     run_dir.mkdir(parents=True, exist_ok=True)
     users = _interop_users()
-    secret = {
-        cid: secrets.token_urlsafe(32) for cid in ("dashboard", "udr", "collector")
-    }
+    client_ids = ("dashboard", "udr", "collector", "short_lived")
+    secret = {cid: secrets.token_urlsafe(32) for cid in client_ids}
     dashboard_port = free_port()
     dashboard_url = f"http://{LOOPBACK}:{dashboard_port}"
     config = {
@@ -204,6 +203,14 @@ def interop_stack(run_dir: Path) -> Iterator[tuple[Target, ProviderOutage]]:
                     "keystoneid",
                     "offline_access",
                 ],
+            },
+            {
+                "client_id": "short_lived",
+                "client_secret": secret["short_lived"],
+                "grant_types": ["authorization_code"],
+                "redirect_uris": [f"{dashboard_url}/callback"],
+                "scopes": ["openid", "profile", "keystoneid"],
+                "access_token_lifetime": 2,
             },
             {
                 "client_id": "udr",

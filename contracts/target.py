@@ -42,6 +42,7 @@ class Target:
     client: Client | None = None
     introspection_client: Client | None = None
     collector: Client | None = None
+    short_lived_client: Client | None = None
     redirect_uri: str | None = None
     other_keystoneid: str | None = None
     access_token: str | None = None
@@ -143,6 +144,9 @@ def target_from_document(doc: dict[str, Any]) -> Target:
             clients.get("udr") or doc.get("introspection_client")
         ),
         collector=_client(clients.get("collector") or doc.get("collector")),
+        short_lived_client=_client(
+            clients.get("short_lived") or doc.get("short_lived_client")
+        ),
         redirect_uri=redirect_uri,
         other_keystoneid=doc.get("other_keystoneid"),
         test_control_url=openam.get("test_control") or doc.get("test_control_url"),
@@ -181,6 +185,11 @@ def with_options(base: Target, options: dict[str, Any]) -> Target:
     if options.get("client_id"):
         changes["client"] = Client(
             options["client_id"], options.get("client_secret") or ""
+        )
+    if options.get("short_lived_client_id"):
+        changes["short_lived_client"] = Client(
+            options["short_lived_client_id"],
+            options.get("short_lived_client_secret") or "",
         )
     if options.get("introspection_client_id"):
         changes["introspection_client"] = Client(

@@ -78,7 +78,13 @@ const provider = new Provider(issuer, {
   },
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-  ttl: { AccessToken: Number(config.access_token_lifetime ?? 3600) },
+  ttl: {
+    // A client may be given a lifetime of its own: the suite's short-lived client.
+    AccessToken: (_ctx, _token, client) => Number(
+      config.clients.find((c) => c.client_id === client?.clientId)?.access_token_lifetime
+        ?? config.access_token_lifetime ?? 3600,
+    ),
+  },
   renderError: async (ctx, out) => {
     ctx.type = 'json';
     ctx.body = out;

@@ -189,6 +189,46 @@ def test_rfc6750_3_1_provider_expired_token_401(
     expect_unauthorized(_ask(udr, own_keystoneid, period, headers=headers))
 
 
+EXPIRY_WAIT = 90.0
+
+
+def test_rfc6750_3_1_naturally_expired_token_401(
+    udr: httpx.Client,
+    own_keystoneid: str,
+    period: dict[str, str],
+    provider_required: ProviderClient,
+    target: Target,
+    user: User,
+) -> None:
+    """A real token of a short-lived client, once the provider calls it expired: 401.
+
+    For providers without a test-control API: give `--short-lived-client-id`, a client
+    whose access tokens live a few seconds.
+    """
+    short_lived = target.short_lived_client
+    if short_lived is None:
+        pytest.skip("no short-lived client given (--short-lived-client-id)")
+    tokens = provider_required.user_tokens(
+        short_lived, user, redirect_uri=target.redirect_uri
+    )
+    _wait_until_provider_refuses(provider_required, tokens.access_token)
+    headers = {"Authorization": f"Bearer {tokens.access_token}"}
+    expect_unauthorized(_ask(udr, own_keystoneid, period, headers=headers))
+
+
+def _wait_until_provider_refuses(provider: ProviderClient, token: str) -> None:
+    """Poll userinfo until the provider itself calls the token expired."""
+    deadline = time.monotonic() + EXPIRY_WAIT
+    while time.monotonic() < deadline:
+        if provider.userinfo(token).status_code == 401:
+            return
+        time.sleep(0.5)  # polling the provider for the token's expiry
+    raise AssertionError(
+        f"the provider still accepts the short-lived client's token after "
+        f"{EXPIRY_WAIT:.0f}s; is its access token lifetime really short?"
+    )
+
+
 def test_rfc6750_2_3_token_in_query_string_refused(
     udr: httpx.Client, own_keystoneid: str, user_token: str, period: dict[str, str]
 ) -> None:
