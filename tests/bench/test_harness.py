@@ -180,8 +180,9 @@ def test_generated_store_is_reused_not_remade(tmp_path: Path) -> None:
     assert _records.schema_digest() in first.name
 
 
-def _result(rps: float) -> _load.Result:
-    return _load.Result(requests=int(rps), seconds=1.0, latencies_ms=(1.0,))
+def _result(rps: float, cpu_ms: float | None = None) -> _load.Result:
+    cpu = None if cpu_ms is None else cpu_ms * rps / 1000
+    return _load.Result(int(rps), 1.0, (1.0,), cpu_seconds=cpu)
 
 
 @pytest.mark.parametrize(
@@ -211,4 +212,16 @@ def test_cache_off_target_is_the_round_trip_and_nothing_more(
     row = _udr._guarded("userinfo", 0, _result(rps), _result(100), _result(100))
 
     assert row.figures["expected_rps"] == pytest.approx(50)
+    assert row.verdict == verdict
+
+
+@pytest.mark.parametrize(("cpu_ms", "verdict"), [(14.9, "PASS"), (15.1, "MISS")])
+def test_cache_off_target_in_cpu_when_cpu_is_known(cpu_ms: float, verdict: str) -> None:
+    # baseline 10 ms and the provider call 2 ms of CPU: 12 ms, and a quarter more for
+    # the UDR's side of the call, 15 ms; throughput does not matter then.
+    limit, alone = _result(100, cpu_ms=10.0), _result(400, cpu_ms=2.0)
+
+    row = _udr._guarded("tokeninfo", 0, _result(10, cpu_ms=cpu_ms), limit, alone)
+
+    assert row.figures["allowed_cpu_ms"] == pytest.approx(15.0)
     assert row.verdict == verdict
