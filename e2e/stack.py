@@ -15,34 +15,38 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import base64
 import contextlib
 import dataclasses
 import hashlib
-import importlib.util
 import json
 import os
 import secrets
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Literal
 
 import yaml
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from e2e.processes import LOOPBACK, ServiceFailedToStart, ServiceProcess, free_port
+from e2e.stack_files import (
+    DemoUser,
+    copy_database,
+    default_clients,
+    load_demo_users,
+    shipped_demo_config,
+    write_private,
+)
+from e2e.tls import Tls, make_certificates
 
 ServiceName = Literal["mock_openam", "udr", "dashboard"]
 ValidationMode = Literal["userinfo", "introspection", "tokeninfo", "jwt"]
@@ -53,21 +57,6 @@ DEPLOYMENT_PATH = "/openam"
 CLIENT_IDS = ("dashboard", "collector", "udr")
 HEALTH_TIMEOUT = 20.0
 PORT_ATTEMPTS = 3
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    username: str
-    password: str
-    keystoneid: str
-
-
-@dataclass(frozen=True)
-class _Tls:
-    ca_file: Path
-    cert_file: Path
-    key_file: Path
-    spki_sha256: str
 
 
 class Stack:
@@ -102,7 +91,7 @@ class Stack:
         self._demo_config = demo_config or shipped_demo_config()
         self._ports = {name: free_port() for name in SERVICES}
         self._secrets = {cid: secrets.token_urlsafe(32) for cid in CLIENT_IDS}
-        self._tls: _Tls | None = None
+        self._tls: Tls | None = None
         self._processes: dict[ServiceName, ServiceProcess] = {}
         self._seeded = False
         self.users: list[DemoUser] = []
@@ -195,9 +184,9 @@ class Stack:
         it; then the whole stack starts again on new ports, up to three times.
         """
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.users = _load_demo_users(self._demo_config)
+        self.users = load_demo_users(self._demo_config)
         if self.https:
-            self._tls = _make_certificates(self.run_dir / "tls")
+            self._tls = make_certificates(self.run_dir / "tls", LOOPBACK)
         for attempt in range(1, PORT_ATTEMPTS + 1):
             try:
                 self._start_once()
@@ -269,19 +258,19 @@ class Stack:
     def _write_provider_files(self) -> None:
         document = yaml.safe_load(self._demo_config.read_text())
         document["clients"] = self._clients(document.get("clients") or [])
-        _write_private(self._provider_config_path, yaml.safe_dump(document).encode())
+        write_private(self._provider_config_path, yaml.safe_dump(document).encode())
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pem = key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        _write_private(self._signing_key_path, pem)
+        write_private(self._signing_key_path, pem)
 
     def _clients(self, shipped: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The demo clients with this run's secrets and the dashboard's redirect URI."""
         by_id = {client["client_id"]: dict(client) for client in shipped}
-        defaults = _default_clients()
+        defaults = default_clients()
         clients = []
         for cid in CLIENT_IDS:
             client = by_id.pop(cid, None) or defaults[cid]
@@ -349,14 +338,14 @@ class Stack:
         keystoneids = sorted({user.keystoneid for user in self.users})
         cached = self._cached_database(keystoneids)
         if cached is not None and cached.exists():
-            _copy_database(cached, self.database_path)
+            copy_database(cached, self.database_path)
             self._seeded = True
             return
         self._run_demo_data(keystoneids)
         self._seeded = True
         if cached is not None:
             partial = cached.with_name(cached.name + f".{os.getpid()}.partial")
-            _copy_database(self.database_path, partial)
+            copy_database(self.database_path, partial)
             partial.replace(cached)
 
     def _cached_database(self, keystoneids: list[str]) -> Path | None:
@@ -392,100 +381,6 @@ class Stack:
 StackFactory = Callable[..., Stack]
 """Starts a stack of a test's own with `Stack`'s keyword options (the `make_stack`
 fixture)."""
-
-
-# -- files --
-
-
-def shipped_demo_config() -> Path:
-    spec = importlib.util.find_spec("mock_openam")
-    if spec is None or not spec.submodule_search_locations:
-        raise ServiceFailedToStart("the mock_openam package is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "demo.yaml"
-
-
-def _load_demo_users(path: Path) -> list[DemoUser]:
-    if not path.is_file():
-        raise ServiceFailedToStart(f"no provider demo configuration at {path}")
-    document = yaml.safe_load(path.read_text())
-    users = [
-        DemoUser(
-            username=str(entry["username"]),
-            password=str(entry["password"]),
-            keystoneid=str(entry["claims"]["keystoneid"]),
-        )
-        for entry in document.get("users") or []
-        if "keystoneid" in (entry.get("claims") or {})
-    ]
-    if not users:
-        raise ServiceFailedToStart(f"{path} names no user with a keystoneid claim")
-    return users
-
-
-def _default_clients() -> dict[str, dict[str, Any]]:
-    """docs/design.md's clients, for a demo file that leaves one out."""
-    return {
-        "dashboard": {
-            "client_id": "dashboard",
-            "grant_types": ["password", "authorization_code", "refresh_token"],
-            "scopes": ["openid", "profile", "email", "keystoneid"],
-        },
-        "collector": {
-            "client_id": "collector",
-            "grant_types": ["client_credentials"],
-            "scopes": ["udr:write"],
-        },
-        "udr": {
-            "client_id": "udr",
-            "grant_types": ["client_credentials"],
-            "scopes": ["introspect"],
-        },
-    }
-
-
-def _copy_database(source: Path, target: Path) -> None:
-    """SQLite's online backup: a consistent copy, whatever sits in the WAL file."""
-    with (
-        contextlib.closing(sqlite3.connect(source)) as reader,
-        contextlib.closing(sqlite3.connect(target)) as writer,
-    ):
-        reader.backup(writer)
-
-
-def _write_private(path: Path, content: bytes) -> None:
-    """Write a file only its owner can read: it holds secrets or keys."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as file:
-        file.write(content)
-
-
-def _make_certificates(directory: Path) -> _Tls:
-    """A local CA and one server certificate for 127.0.0.1 that every service uses."""
-    import trustme  # only the HTTPS pass needs it
-
-    directory.mkdir(parents=True, exist_ok=True)
-    ca = trustme.CA()
-    server = ca.issue_cert(LOOPBACK, "localhost")
-    tls = _Tls(
-        ca_file=directory / "ca.pem",
-        cert_file=directory / "server.pem",
-        key_file=directory / "server.key",
-        spki_sha256=_spki_sha256(server.cert_chain_pems[0].bytes()),
-    )
-    ca.cert_pem.write_to_path(str(tls.ca_file))
-    with tls.cert_file.open("wb") as chain:
-        for pem in server.cert_chain_pems:
-            chain.write(pem.bytes())
-    _write_private(tls.key_file, server.private_key_pem.bytes())
-    return tls
-
-
-def _spki_sha256(cert_pem: bytes) -> str:
-    cert = x509.load_pem_x509_certificate(cert_pem)
-    spki = cert.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 
 def _child_environment() -> dict[str, str]:
@@ -617,7 +512,7 @@ def _write_state(path: Path, state: dict[str, Any]) -> None:
     """Write atomically: a script polling for the file never reads half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    _write_private(partial, json.dumps(state, indent=2).encode())
+    write_private(partial, json.dumps(state, indent=2).encode())
     partial.replace(path)
 
 
