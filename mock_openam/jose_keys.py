@@ -15,7 +15,9 @@ from typing import Any, Literal
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from jose import jwk, jwt
+from jose import jwt
+from jose.backends.base import Key
+from jose.backends.cryptography_backend import CryptographyECKey, CryptographyRSAKey
 from jose.exceptions import JOSEError
 
 Algorithm = Literal["RS256", "ES256"]
@@ -35,9 +37,13 @@ class SignatureInvalid(Exception):
 
 @dataclass
 class SigningKey:
+    """One key pair as python-jose key objects, built once: parsing a PEM key (and
+    validating an RSA one) per signature would cost far more than signing."""
+
     kid: str
     alg: Algorithm
-    private_pem: str
+    private_key: Key
+    public_key: Key
     public_jwk: dict[str, str]
     retired_at: float | None = None
 
@@ -75,7 +81,7 @@ class KeySet:
         headers = {"kid": key.kid, "typ": typ}
         return jwt.encode(
             claims,
-            key.private_pem,
+            key.private_key,
             algorithm=key.alg,
             headers=headers,
             access_token=access_token,
@@ -103,7 +109,7 @@ class KeySet:
         }
         try:
             claims = jwt.decode(
-                token, key.public_jwk, algorithms=[key.alg], options=options
+                token, key.public_key, algorithms=[key.alg], options=options
             )
         except JOSEError as exc:
             raise SignatureInvalid("bad signature") from exc
@@ -161,16 +167,17 @@ def _load_key_file(path: Path, alg: Algorithm) -> PrivateKey:
 
 
 def _signing_key(private: PrivateKey, alg: Algorithm) -> SigningKey:
-    pem = private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode("ascii")
-    public = jwk.construct(pem, alg).public_key().to_dict()
-    public = {k: v.decode() if isinstance(v, bytes) else v for k, v in public.items()}
+    # The cryptography backend takes key objects as they are: no PEM round trip.
+    key_class = CryptographyECKey if alg == "ES256" else CryptographyRSAKey
+    private_key: Key = key_class(private, alg)
+    public_key = private_key.public_key()
+    public = {
+        k: v.decode() if isinstance(v, bytes) else v
+        for k, v in public_key.to_dict().items()
+    }
     kid = _thumbprint(public)
     public_jwk = {**public, "kid": kid, "use": "sig", "alg": alg}
-    return SigningKey(kid=kid, alg=alg, private_pem=pem, public_jwk=public_jwk)
+    return SigningKey(kid, alg, private_key, public_key, public_jwk)
 
 
 def _thumbprint(public: dict[str, str]) -> str:
