@@ -82,9 +82,9 @@ def create_app(
     app.add_exception_handler(pages.PageError, pages.page_error_handler)
     app.add_exception_handler(StarletteHTTPException, pages.http_error_handler)
     app.add_exception_handler(RequestValidationError, pages.validation_error_handler)
-    app.add_exception_handler(Exception, pages.unexpected_error_handler)
-    app.middleware("http")(_security_headers(content_security_policy(settings)))
+    # The last added runs first: security headers go on every answer, the 500 too.
     app.middleware("http")(_request_log)
+    app.middleware("http")(_security_headers(content_security_policy(settings)))
     return app
 
 
@@ -133,7 +133,10 @@ async def _request_log(request: Request, call_next: Handler) -> Response:
     """One line per request: method, path (no query string), status, duration, id."""
     request_id = uuid.uuid4().hex[:12]
     started = time.perf_counter()
-    response = await call_next(request)
+    try:
+        response = await call_next(request)
+    except Exception as exc:  # the one place a bug becomes a plain 500 page
+        response = await pages.unexpected_error_handler(request, exc)
     duration_ms = (time.perf_counter() - started) * 1000
     log.info(
         "%s %s %d %.1fms request_id=%s",

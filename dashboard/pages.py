@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,10 @@ async def validation_error_handler(request: Request, exc: Exception) -> Response
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
-    log.error("unexpected %s on %s", type(exc).__name__, request.url.path)
+    """A bug: the log says where, without the message (it may hold a token)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+    log.error("unexpected %s on %s at %s", type(exc).__name__, request.url.path, where)
     error = PageError("Something went wrong on our side. Please try again.")
     error.status_code, error.kind, error.title = 500, "internal", "Internal error"
     return render_error(request, error)

@@ -121,3 +121,24 @@ def test_csp_allows_form_posts_to_the_provider_only(client: TestClient) -> None:
 
     assert "form-action 'self' http://openam.test;" in csp
     assert "frame-ancestors 'none'" in csp
+
+
+def test_a_bug_gives_a_plain_500_page_with_security_headers(
+    network: fakes.RoutingTransport, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(make_settings(), transport=network)
+
+    async def broken() -> None:
+        raise RuntimeError("secret-token-value")
+
+    app.add_api_route("/broken", broken)
+    with TestClient(app, base_url=fakes.PUBLIC_URL) as client:
+        response = client.get("/broken")
+
+    assert response.status_code == 500
+    assert 'data-testid="internal"' in response.text
+    assert "secret-token-value" not in response.text
+    assert "Traceback" not in response.text
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert "unexpected RuntimeError on /broken" in caplog.text
+    assert "secret-token-value" not in caplog.text
