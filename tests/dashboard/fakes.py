@@ -109,6 +109,7 @@ class FakeProvider:
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     failing: bool = False
     id_token_keystoneid: bool = True
+    userinfo_keystoneid: bool = True
     expires_in: int = 3600
     issuer_in_tokens: str = ISSUER
     id_token_claims: dict[str, Any] = field(default_factory=dict)  # merged last
@@ -265,9 +266,10 @@ def provider_app(provider: FakeProvider) -> FastAPI:
         grant = provider.grant_for((authorization or "").removeprefix("Bearer "))
         if grant is None:
             return JSONResponse({"error": "invalid_token"}, status_code=401)
-        return JSONResponse(
-            {"sub": grant.username, "keystoneid": USERS[grant.username][1]}
-        )
+        claims = {"sub": grant.username, "keystoneid": USERS[grant.username][1]}
+        if not provider.userinfo_keystoneid:
+            del claims["keystoneid"]
+        return JSONResponse(claims)
 
     @app.post(f"{base}/token/revoke")
     async def revoke(

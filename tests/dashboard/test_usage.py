@@ -427,3 +427,17 @@ def test_byte_totals_get_a_readable_size(
     value: str, unit: str, shown: str | None
 ) -> None:
     assert approximate_bytes(Decimal(value), unit) == shown
+
+
+def test_usage_without_keystoneid_from_provider_says_so(
+    client: TestClient, provider: fakes.FakeProvider, udr: fakes.FakeUdr
+) -> None:
+    provider.id_token_keystoneid = False
+    provider.userinfo_keystoneid = False
+    log_in(client)
+
+    response = client.get("/usage")
+
+    assert response.status_code == 200
+    assert 'data-testid="no-keystoneid"' in response.text
+    assert udr.requests == []
