@@ -61,6 +61,9 @@ class AuthorizationError(Exception):
         self.request = request
 
 
+Fail = Callable[[str, str], "AuthorizationError"]
+
+
 @dataclass
 class AuthorizationRequest:
     client: Client
@@ -202,6 +205,21 @@ def parse_authorization_request(
     def fail(error: str, description: str) -> AuthorizationError:
         return AuthorizationError(error, description, auth)
 
+    _check_response_type(params, client, fail)
+    try:
+        auth.scope = scopes.resolve(
+            params.get("scope"), client.scopes, realm=realm.name
+        )
+    except InvalidScope as exc:
+        raise fail("invalid_scope", exc.description) from exc
+    auth.code_challenge = _code_challenge(params, fail)
+    auth.nonce = params.get("nonce")
+    auth.prompt, auth.max_age = _prompt_and_max_age(params, fail)
+    return auth
+
+
+def _check_response_type(params: dict[str, str], client: Client, fail: Fail) -> None:
+    """Only the code flow, answered in the query, without request objects."""
     for name in ("request", "request_uri"):
         if name in params:
             raise fail(f"{name}_not_supported", f"{name} is not supported")
@@ -214,24 +232,21 @@ def parse_authorization_request(
         raise fail("unauthorized_client", "the client may not use the code flow")
     if params.get("response_mode", "query") != "query":
         raise fail("invalid_request", "only response_mode=query is supported")
-    try:
-        auth.scope = scopes.resolve(
-            params.get("scope"), client.scopes, realm=realm.name
-        )
-    except InvalidScope as exc:
-        raise fail("invalid_scope", exc.description) from exc
 
-    auth.code_challenge = _code_challenge(params, fail)
-    auth.nonce = params.get("nonce")
-    auth.prompt = tuple(p for p in params.get("prompt", "").split(" ") if p)
-    if "none" in auth.prompt and len(auth.prompt) > 1:
+
+def _prompt_and_max_age(
+    params: dict[str, str], fail: Fail
+) -> tuple[tuple[str, ...], int | None]:
+    """OpenID Connect Core section 3.1.2.1: `prompt` values and `max_age` seconds."""
+    prompt = tuple(p for p in params.get("prompt", "").split(" ") if p)
+    if "none" in prompt and len(prompt) > 1:
         raise fail("invalid_request", "prompt=none goes alone")
     max_age = params.get("max_age")
-    if max_age is not None:
-        if not max_age.isdigit() or len(max_age) > 9:
-            raise fail("invalid_request", "max_age must be a number of seconds")
-        auth.max_age = int(max_age)
-    return auth
+    if max_age is None:
+        return prompt, None
+    if not max_age.isdigit() or len(max_age) > 9:
+        raise fail("invalid_request", "max_age must be a number of seconds")
+    return prompt, int(max_age)
 
 
 def _client_and_redirect_uri(
@@ -254,9 +269,6 @@ def _client_and_redirect_uri(
             "redirect_uri is not registered for this client", realm=realm.name
         )
     return client, redirect_uri
-
-
-Fail = Callable[[str, str], AuthorizationError]
 
 
 def _code_challenge(params: dict[str, str], fail: Fail) -> str | None:

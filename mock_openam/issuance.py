@@ -89,23 +89,7 @@ def mint_access_token(
     now = provider.now()
     exp = now + lifetime
     iat = min(now, exp - 1)
-    payload: dict[str, Any] = {
-        **grant.claims,
-        "iss": realm.issuer,
-        "sub": grant.sub,
-        "aud": aud if aud is not None else grant.client_id,
-        "exp": exp,
-        "iat": iat,
-        "nbf": iat,
-        "jti": new_secret(),
-        "scope": " ".join(grant.scope),
-        "client_id": grant.client_id,
-        "auth_time": grant.auth_time,
-        "realm": realm.name,
-        "tokenName": "access_token",
-        "token_type": "Bearer",
-        "grant_type": grant.grant_type,
-    }
+    payload = _access_token_claims(realm, grant, iat, exp, aud)
     payload.update({k: v for k, v in (overrides or {}).items() if k != "jti"})
     record = AccessToken(
         jti=payload["jti"],
@@ -122,6 +106,29 @@ def mint_access_token(
     )
     provider.store.access_tokens[record.jti] = record
     return provider.keys.sign(payload, typ="at+jwt"), record
+
+
+def _access_token_claims(
+    realm: Realm, grant: Grant, iat: int, exp: int, aud: str | list[str] | None
+) -> dict[str, Any]:
+    """RFC 9068 section 2.2 claims, the released user claims, and OpenAM's own."""
+    return {
+        **grant.claims,
+        "iss": realm.issuer,
+        "sub": grant.sub,
+        "aud": aud if aud is not None else grant.client_id,
+        "exp": exp,
+        "iat": iat,
+        "nbf": iat,
+        "jti": new_secret(),
+        "scope": " ".join(grant.scope),
+        "client_id": grant.client_id,
+        "auth_time": grant.auth_time,
+        "realm": realm.name,
+        "tokenName": "access_token",
+        "token_type": "Bearer",
+        "grant_type": grant.grant_type,
+    }
 
 
 def mint_refresh_token(provider: Provider, grant: Grant) -> str:

@@ -15,7 +15,7 @@ from .audit import RecordedRequest
 from .claims import RESERVED, release
 from .faults import FaultMode
 from .issuance import mint_access_token, mint_id_token, start_grant
-from .provider import ROOT, ProviderDep, Realm
+from .provider import ROOT, Provider, ProviderDep, Realm
 
 router = APIRouter(tags=["test-control"])
 
@@ -65,11 +65,7 @@ class RevokeAllResponse(BaseModel):
 async def mint_token(body: MintRequest, provider: ProviderDep) -> MintResponse:
     realm = Realm(body.realm, provider.issuer(body.realm))
     scope = tuple(dict.fromkeys(s for s in body.scope.split(" ") if s))
-    user = provider.config.user(body.sub)
-    user_claims = release(user.claims, scope) if user else {}
-    chosen = {k: v for k, v in body.claims.items() if k not in RESERVED}
-    overrides = {k: v for k, v in body.claims.items() if k in RESERVED}
-
+    claims, overrides = _chosen_claims(body, provider, scope)
     grant = start_grant(
         provider,
         realm,
@@ -79,10 +75,11 @@ async def mint_token(body: MintRequest, provider: ProviderDep) -> MintResponse:
         user_claims={},
         grant_type=body.grant_type,
     )
-    grant.claims = {**user_claims, **chosen}
+    grant.claims = claims
     lifetime = body.lifetime
     if lifetime is None:
         lifetime = provider.settings.access_token_lifetime
+
     token, _ = mint_access_token(
         provider,
         realm,
@@ -103,6 +100,18 @@ async def mint_token(body: MintRequest, provider: ProviderDep) -> MintResponse:
             aud=body.aud,
         )
     return MintResponse(access_token=token, expires_in=lifetime, id_token=id_token)
+
+
+def _chosen_claims(
+    body: MintRequest, provider: Provider, scope: tuple[str, ...]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The user's claims of the scope overlaid by the chosen ones; and the registered
+    claims (`iss`, `aud`, ...) the test wants to override in the token itself."""
+    user = provider.config.user(body.sub)
+    user_claims = release(user.claims, scope) if user else {}
+    chosen = {k: v for k, v in body.claims.items() if k not in RESERVED}
+    overrides = {k: v for k, v in body.claims.items() if k in RESERVED}
+    return {**user_claims, **chosen}, overrides
 
 
 @router.post("/keys/rotate", summary="Make a new signing key current")
