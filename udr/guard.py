@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from udr.bearer import bearer_token
 from udr.config import Settings, ValidationMode
-from udr.errors import AccessDenied, InsufficientScope
+from udr.errors import AccessDenied, InsufficientScope, UdrError
 from udr.validation import TokenInfo, TokenValidator
 
 audit = logging.getLogger("udr.audit")
@@ -28,10 +28,14 @@ bearer_scheme = HTTPBearer(
 Declared = Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)]
 
 
-async def authenticate(request: Request, mode: ValidationMode) -> TokenInfo:
-    token = bearer_token(request)
+async def authenticate(request: Request, mode: ValidationMode, asked: str) -> TokenInfo:
+    """Steps 4-6: the request's token, as the provider vouches for it."""
     validator: TokenValidator = request.app.state.validator
-    info = await validator.validate(token, mode)
+    try:
+        info = await validator.validate(bearer_token(request), mode)
+    except UdrError as refused:
+        audit.info("token refused: asked=%r: %s", asked, refused.description)
+        raise
     request.state.client_id = info.client_id
     return info
 
@@ -41,7 +45,7 @@ async def require_owner(
 ) -> TokenInfo:
     """Step 7: the provider's `keystoneid` for the token equals the path's, exactly."""
     settings: Settings = request.app.state.settings
-    info = await authenticate(request, settings.validation_mode)
+    info = await authenticate(request, settings.validation_mode, keystoneid)
 
     bound = info.claims.get(settings.claim)
     if not isinstance(bound, str) or not bound:
@@ -66,7 +70,7 @@ def _deny(info: TokenInfo, asked: str, why: str) -> None:
 async def require_writer(request: Request, _declared: Declared) -> TokenInfo:
     """A collector's token with the write scope (RFC 6750 section 3.1)."""
     settings: Settings = request.app.state.settings
-    info = await authenticate(request, settings.write_validation_mode)
+    info = await authenticate(request, settings.write_validation_mode, "records")
     if settings.write_scope not in info.scopes:
         audit.warning(
             "write denied: sub=%r client=%r: no %s scope",

@@ -128,7 +128,10 @@ class JwksVerifier:
         return True
 
     async def _refresh(self) -> None:
+        seen = self._fetched_at
         async with self._lock:
+            if self._fetched_at != seen:
+                return  # fetched by another request while this one waited
             url = await self.provider.endpoint("jwks_uri")
             response = await self.provider.request("GET", url)
             if response.status_code != 200:

@@ -63,14 +63,16 @@ class ProviderClient:
 
     async def discovery(self) -> dict[str, Any]:
         """OpenID Connect Discovery 1.0 section 4, cached for an hour."""
-        fresh = time.monotonic() - self._discovered_at < DISCOVERY_MAX_AGE
-        if self._discovery is not None and fresh:
+        if self._discovery is not None and self._fresh():
             return self._discovery
-        async with self._lock:
-            if self._discovery is None or not fresh:
+        async with self._lock:  # one fetch for the requests that found it stale
+            if self._discovery is None or not self._fresh():
                 self._discovery = await self._fetch_discovery()
                 self._discovered_at = time.monotonic()
         return self._discovery
+
+    def _fresh(self) -> bool:
+        return time.monotonic() - self._discovered_at < DISCOVERY_MAX_AGE
 
     async def _fetch_discovery(self) -> dict[str, Any]:
         url = f"{self.issuer.rstrip('/')}/.well-known/openid-configuration"

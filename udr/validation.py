@@ -153,7 +153,8 @@ class TokenValidator:
         return TokenInfo(
             claims=answer,
             subject=_str_or_none(answer.get("sub")) or _str_or_none(inner.get("sub")),
-            client_id=_str_or_none(answer.get("client_id")),
+            client_id=_str_or_none(answer.get("client_id"))
+            or _str_or_none(inner.get("client_id")),
             scopes=_scopes(answer.get("scope")),
             expires_at=time.time() + expires_in if expires_in is not None else None,
         )
