@@ -47,6 +47,7 @@ from e2e.stack_files import (
     write_private,
 )
 from e2e.tls import Tls, make_certificates
+from e2e.wiretap import Wiretap
 
 ServiceName = Literal["mock_openam", "udr", "dashboard"]
 ValidationMode = Literal["userinfo", "introspection", "tokeninfo", "jwt"]
@@ -79,6 +80,7 @@ class Stack:
         env: Mapping[ServiceName, Mapping[str, str]] | None = None,
         demo_config: Path | None = None,
         seed_cache: Path | None = None,
+        udr_wiretap: bool = False,
     ) -> None:
         self.run_dir = Path(run_dir).resolve()
         self.https = https
@@ -94,6 +96,11 @@ class Stack:
         self._tls: Tls | None = None
         self._processes: dict[ServiceName, ServiceProcess] = {}
         self._seeded = False
+        self.wiretap: Wiretap | None = None
+        if udr_wiretap:
+            if https:
+                raise ValueError("the UDR wiretap speaks plain HTTP only")
+            self.wiretap = Wiretap(self.udr_url)
         self.users: list[DemoUser] = []
 
     # -- addresses -------------------------------------------------------------------
@@ -197,6 +204,9 @@ class Stack:
                 self._ports = {name: free_port() for name in SERVICES}
 
     def _start_once(self) -> None:
+        if self.wiretap is not None:
+            self.wiretap.target = self.udr_url
+            self.wiretap.start()
         self._write_provider_files()
         self._processes = {name: self._make_process(name) for name in SERVICES}
         _live_stacks.add(self)
@@ -217,6 +227,8 @@ class Stack:
         with _signals_ignored():
             for process in reversed(list(self._processes.values())):
                 process.stop()
+            if self.wiretap is not None:
+                self.wiretap.stop()
         _live_stacks.discard(self)
 
     def stop_service(self, service: ServiceName) -> None:
@@ -308,7 +320,7 @@ class Stack:
                 "DASHBOARD_ISSUER": self.issuer,
                 "DASHBOARD_CLIENT_ID": "dashboard",
                 "DASHBOARD_CLIENT_SECRET": self._secrets["dashboard"],
-                "DASHBOARD_UDR_URL": self.udr_url,
+                "DASHBOARD_UDR_URL": self.wiretap.url if self.wiretap else self.udr_url,
                 "DASHBOARD_LOGIN_METHODS": self.login_methods,
             }
         if self._tls:

@@ -25,13 +25,14 @@ from e2e.evidence import (
 )
 from e2e.pages import (
     SESSION_COOKIE,
+    BrowseFn,
     assert_totals_match,
     chart_data,
     log_in,
     log_out,
     usage_path,
 )
-from e2e.stack import Stack
+from e2e.stack import Stack, StackFactory
 
 JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*")
 
@@ -122,6 +123,34 @@ def test_dashboard_sends_bearer_token_and_keystoneid_to_udr(
     assert "client='dashboard'" in line  # the UDR authenticated the dashboard's token
     [validation] = provider.to("/oauth2/userinfo", username=alice.username)
     assert validation["client_id"] == "dashboard"
+
+
+@pytest.mark.step(4)
+@pytest.mark.step(5)
+def test_dashboard_sends_the_token_in_the_authorization_header_only(
+    make_stack: StackFactory, browse: BrowseFn
+) -> None:
+    """A wiretap in front of the UDR sees step 4 as sent; the provider's record of
+    the UDR's validation (step 5) carries the same token fingerprint."""
+    own = make_stack(udr_wiretap=True)
+    assert own.wiretap is not None
+    alice = own.user("alice")
+    records = ProviderRecords(own)
+    page = browse(own).new_page()
+
+    log_in(page, alice)
+
+    [call] = [r for r in own.wiretap.requests if r.path.startswith("/usage/users/")]
+    assert call.method == "GET"
+    assert call.path == f"/usage/users/{alice.keystoneid}"
+    assert call.authorization_scheme == "Bearer"
+    assert {"from", "to"} <= set(call.query)
+    assert not {"access_token", "token", "id_token"} & set(call.query)
+    assert "cookie" not in call.header_names  # the browser's cookie stays behind
+    assert call.status == 200
+    [validation] = records.to("/oauth2/userinfo", client_id="dashboard")
+    assert validation["token_sha256"] == call.bearer_sha256
+    records.close()
 
 
 @pytest.mark.step(5)
