@@ -38,6 +38,7 @@ from e2e.step_report import StepReport
 ARTIFACTS_KEY = pytest.StashKey[Path]()
 FAILED_KEY = pytest.StashKey[bool]()
 STEP_TIMEOUT_MS = 10_000
+RUN_FOLDERS = ("stack-http", "stack-https", "own-stacks", "failures")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -71,10 +72,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     keep = os.environ.get("E2E_KEEP_ARTIFACTS") == "1"
     if session.config.stash[FAILED_KEY] or keep or exitstatus != 0:
         return
-    if artifacts.is_dir():
-        for entry in artifacts.iterdir():
-            if entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
+    for name in RUN_FOLDERS:  # only what this suite made: the folder may be shared
+        shutil.rmtree(artifacts / name, ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
