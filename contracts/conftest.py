@@ -97,6 +97,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "provider_contract: the provider contract")
     config.addinivalue_line("markers", "udr_contract: the UDR contract")
+    config.addinivalue_line("markers", "openapi_contract: schemathesis runs")
     config.addinivalue_line("markers", "interop: our services behind oidc-provider")
     report = FindingsReport(Path(config.getoption("--findings-report")))
     config.pluginmanager.register(report, "contracts-findings")

@@ -103,9 +103,13 @@ class FindingsReport:
     def pytest_terminal_summary(
         self, terminalreporter: pytest.TerminalReporter
     ) -> None:
-        failed = sum(o.outcome in {"failed", "error"} for o in self.outcomes)
+        failed = sum(o.outcome == "failed" for o in self.outcomes)
+        errors = sum(o.outcome == "error" for o in self.outcomes)
         terminalreporter.write_sep("-", "contract findings")
-        terminalreporter.write_line(f"{failed} finding(s); report: {self.path}")
+        could_not = f", {errors} could not run" if errors else ""
+        terminalreporter.write_line(
+            f"{failed} finding(s){could_not}; report: {self.path}"
+        )
 
 
 def _message(report: pytest.TestReport) -> str:
@@ -119,7 +123,8 @@ def _message(report: pytest.TestReport) -> str:
 
 def render(target: str, outcomes: Iterable[Outcome]) -> str:
     outcomes = list(outcomes)
-    failed = [o for o in outcomes if o.outcome in {"failed", "error"}]
+    failed = [o for o in outcomes if o.outcome == "failed"]
+    errors = [o for o in outcomes if o.outcome == "error"]
     skipped = [o for o in outcomes if o.outcome == "skipped"]
     passed = [o for o in outcomes if o.outcome == "passed"]
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -129,23 +134,22 @@ def render(target: str, outcomes: Iterable[Outcome]) -> str:
         f"Target: {target}  ",
         f"Run: {when}  ",
         f"Result: {len(failed)} finding(s), {len(passed)} rule(s) held, "
-        f"{len(skipped)} not checked.",
+        f"{len(skipped)} not checked, {len(errors)} could not run.",
         "",
         "## Findings",
         "",
     ]
     if not failed:
         lines += ["None: every rule checked held.", ""]
-    for number, outcome in enumerate(failed, 1):
-        rule = rule_of(outcome.name)
+    lines += _detailed(failed)
+    if errors:
         lines += [
-            f"### {number}. {rule.source}: {rule.topic}",
+            "## Could not run",
             "",
-            f"- Test: `{outcome.nodeid}`",
+            "The suite itself failed before checking these rules (setup errors):",
+            "",
         ]
-        if outcome.doc:
-            lines.append(f"- Rule: {outcome.doc}")
-        lines += _observed(outcome.message)
+        lines += _detailed(errors)
     lines += ["## Not checked", ""]
     if skipped:
         lines += ["| rule | test | why |", "|---|---|---|"]
@@ -158,6 +162,21 @@ def render(target: str, outcomes: Iterable[Outcome]) -> str:
     lines += ["", "## Held", ""]
     lines += [f"- {rule_of(o.name)} (`{o.name}`)" for o in passed] or ["None."]
     return "\n".join(lines) + "\n"
+
+
+def _detailed(outcomes: list[Outcome]) -> list[str]:
+    lines: list[str] = []
+    for number, outcome in enumerate(outcomes, 1):
+        rule = rule_of(outcome.name)
+        lines += [
+            f"### {number}. {rule.source}: {rule.topic}",
+            "",
+            f"- Test: `{outcome.nodeid}`",
+        ]
+        if outcome.doc:
+            lines.append(f"- Rule: {outcome.doc}")
+        lines += _observed(outcome.message)
+    return lines
 
 
 def _observed(message: str) -> list[str]:

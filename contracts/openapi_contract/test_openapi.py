@@ -79,6 +79,8 @@ CHECKS = [
 
 SUMMARY_CHARS = 700
 
+pytestmark = pytest.mark.openapi_contract
+
 BOUNDED = settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,

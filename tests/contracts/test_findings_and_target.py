@@ -73,7 +73,9 @@ def test_render_reports_failures_as_findings_and_skips_with_reasons() -> None:
         ),
     ]
     text = render("provider X, UDR Y", outcomes)
-    assert "Result: 1 finding(s), 1 rule(s) held, 1 not checked." in text
+    assert (
+        "Result: 1 finding(s), 1 rule(s) held, 1 not checked, 0 could not run." in text
+    )
     assert "### 1. Flow step 7: other keystoneid forbidden" in text
     assert "- Rule: Another id is refused 403." in text
     assert "- Observed: expected 403, got 200" in text
@@ -155,3 +157,16 @@ def test_user_without_username_is_refused() -> None:
 def test_keystoneid_alone_makes_a_user_for_udr_only_runs() -> None:
     target = with_options(target_from_document({}), {"keystoneid": "ka"})
     assert target.user == User("", "", "ka")
+
+
+def test_setup_errors_are_not_counted_as_findings() -> None:
+    outcomes = [
+        Outcome("m::test_step8_own_keystoneid_served", "test_step8_own_keystoneid_served",
+                "", "error", "ServiceFailedToStart: udr exited"),
+    ]  # fmt: skip
+    text = render("t", outcomes)
+    assert (
+        "Result: 0 finding(s), 0 rule(s) held, 0 not checked, 1 could not run." in text
+    )
+    assert "## Could not run" in text
+    assert "- Observed: ServiceFailedToStart: udr exited" in text
