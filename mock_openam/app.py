@@ -24,7 +24,7 @@ from . import (
     tokeninfo,
     userinfo,
 )
-from .audit import notes_of
+from .audit import notes_of, printable
 from .config import ConfigError, ProviderConfig, load_config
 from .errors import install_error_handlers
 from .faults import GARBAGE
@@ -136,11 +136,11 @@ def _install_request_middleware(
             logger.info(
                 "%s %s %d %.1fms request_id=%s client_id=%s",
                 request.method,
-                _printable(path),
+                printable(path, 300),
                 status,
                 elapsed,
                 request_id,
-                _printable(notes.get("client_id", "-")),
+                printable(notes.get("client_id", "-")),
             )
 
 
@@ -155,9 +155,3 @@ async def _faulty_response(provider: Provider) -> Response | None:
         body = {"error": "server_error", "error_description": "injected fault"}
         return JSONResponse(body, status_code=500)
     return Response(GARBAGE, media_type="application/json")
-
-
-def _printable(text: str) -> str:
-    """Text fit for one log line: no control characters, bounded length."""
-    cleaned = "".join(c if c.isprintable() else "?" for c in text[:300])
-    return cleaned.replace(" ", "%20")

@@ -85,3 +85,9 @@ def note(
 def notes_of(request: Request) -> dict[str, Any]:
     notes: dict[str, Any] = getattr(request.state, "audit", {})
     return dict(notes)
+
+
+def printable(text: str, limit: int = 200) -> str:
+    """Text fit for one log line: no control characters, no spaces, bounded."""
+    cleaned = "".join(c if c.isprintable() else "?" for c in text[:limit])
+    return cleaned.replace(" ", "%20")

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from urllib.parse import unquote_plus
 
 from fastapi import Request
 
-from .audit import note
+from .audit import note, printable
 from .config import Client
 from .errors import InvalidClient, InvalidRequest
 from .forms import read_form, require
 from .provider import Provider, Realm
 from .users import secret_matches
+
+logger = logging.getLogger("mock_openam")
 
 # Compared against when the client is unknown, so both paths do the same work.
 _NO_SECRET = "\x00" * 32
@@ -44,6 +47,7 @@ def authenticate_client(
     client = provider.config.client(client_id)
     expected = client.client_secret if client else _NO_SECRET
     if not secret_matches(expected, secret) or client is None:
+        logger.info("client authentication refused for %s", printable(client_id))
         raise InvalidClient(_FAILED, realm=realm.name)
     return client
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .audit import printable
 from .config import ProviderConfig, User
+
+logger = logging.getLogger("mock_openam")
 
 # Memory bound for the throttle: guessing random names cannot grow it without limit.
 MAX_TRACKED_NAMES = 10_000
@@ -62,6 +66,7 @@ class Authenticator:
     def authenticate(self, username: str, password: str) -> User | None:
         """The user if the password is theirs and the name is not locked out."""
         if self.throttle.locked(username):
+            logger.info("login refused for %s: locked out", printable(username))
             return None
         user = self._config.user(username)
         expected = user.password.encode("utf-8") if user else _NO_PASSWORD
@@ -69,6 +74,7 @@ class Authenticator:
         matches = hmac.compare_digest(expected, given)
         if user is None or not matches:
             self.throttle.failed(username)
+            logger.info("login refused for %s: wrong credentials", printable(username))
             return None
         self.throttle.succeeded(username)
         return user
