@@ -160,13 +160,11 @@ def test_keystoneid_alone_makes_a_user_for_udr_only_runs() -> None:
 
 
 def test_setup_errors_are_not_counted_as_findings() -> None:
-    outcomes = [
-        Outcome("m::test_step8_own_keystoneid_served", "test_step8_own_keystoneid_served",
-                "", "error", "ServiceFailedToStart: udr exited"),
-    ]  # fmt: skip
+    name = "test_step8_own_keystoneid_served"
+    outcomes = [Outcome(f"m::{name}", name, "", "error", "ServiceFailedToStart: exit")]
     text = render("t", outcomes)
     assert (
         "Result: 0 finding(s), 0 rule(s) held, 0 not checked, 1 could not run." in text
     )
     assert "## Could not run" in text
-    assert "- Observed: ServiceFailedToStart: udr exited" in text
+    assert "- Observed: ServiceFailedToStart: exit" in text
