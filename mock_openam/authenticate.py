@@ -17,7 +17,6 @@ from .forms import MAX_BODY_BYTES
 from .issuance import new_secret
 from .provider import Provider, ProviderDep, Realm, RealmDep
 from .sessions import start_session
-from .store import PendingLogin
 
 router = APIRouter(tags=["authentication"])
 
@@ -110,7 +109,8 @@ def _result(
 def _callbacks(provider: Provider, realm: Realm) -> dict[str, Any]:
     """The first answer of the callback exchange: a name and a password to fill in."""
     auth_id = new_secret()
-    provider.store.logins[f"authId:{auth_id}"] = _pending(provider, realm)
+    expires = provider.now() + _CALLBACK_SECONDS
+    provider.store.callbacks[auth_id] = (realm.name, expires)
     return {
         "authId": auth_id,
         "template": "",
@@ -131,23 +131,17 @@ def _callbacks(provider: Provider, realm: Realm) -> dict[str, Any]:
     }
 
 
-def _pending(provider: Provider, realm: Realm) -> PendingLogin:
-    return PendingLogin(
-        realm=realm.name,
-        params={},
-        csrf_token="",
-        exp=provider.now() + _CALLBACK_SECONDS,
-    )
-
-
 def _filled_callbacks(
     provider: Provider, realm: Realm, body: dict[str, Any]
 ) -> tuple[str, str] | None:
     auth_id = body.get("authId")
     if not isinstance(auth_id, str):
         return None
-    pending = provider.store.logins.pop(f"authId:{auth_id}", None)
-    if pending is None or pending.realm != realm.name or pending.exp <= provider.now():
+    pending = provider.store.callbacks.pop(auth_id, None)
+    if pending is None:
+        return None
+    pending_realm, expires = pending
+    if pending_realm != realm.name or expires <= provider.now():
         return None
     values: dict[str, str] = {}
     callbacks = body.get("callbacks")

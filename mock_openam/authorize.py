@@ -352,6 +352,7 @@ def _pending_login(
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if (
         pending is None
+        or not pending.csrf_token
         or pending.realm != realm.name
         or pending.exp <= provider.clock()
         or not hmac.compare_digest(pending.csrf_token, submitted)

@@ -108,6 +108,8 @@ class Store:
     codes: dict[str, AuthorizationCode] = field(default_factory=dict)
     sessions: dict[str, Session] = field(default_factory=dict)
     logins: dict[str, PendingLogin] = field(default_factory=dict)
+    # `/json/authenticate` callback exchanges: authId -> (realm, expiry)
+    callbacks: dict[str, tuple[str, int]] = field(default_factory=dict)
     # id token `jti` -> the grant it was issued for, so endSession can end that grant
     id_tokens: dict[str, tuple[str, int]] = field(default_factory=dict)
     purged_at: float = 0.0
@@ -179,6 +181,7 @@ class Store:
         self.codes = {k: v for k, v in self.codes.items() if v.exp > now}
         self.sessions = {k: v for k, v in self.sessions.items() if v.exp > now}
         self.logins = {k: v for k, v in self.logins.items() if v.exp > now}
+        self.callbacks = {k: v for k, v in self.callbacks.items() if v[1] > now}
         self.id_tokens = {k: v for k, v in self.id_tokens.items() if v[1] > now}
         live = {t.grant_id for t in self.access_tokens.values()}
         live |= {r.grant_id for r in self.refresh_tokens.values()}

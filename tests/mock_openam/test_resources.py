@@ -285,3 +285,13 @@ def test_requests_record_token_fingerprints_not_tokens(client: TestClient) -> No
     assert records[0]["status"] == 200
     assert records[0]["username"] == "alice"
     assert token not in str(records)
+
+
+def test_an_id_token_is_not_an_access_token(client: TestClient) -> None:
+    id_token = password_grant(client, "alice")["id_token"]
+
+    userinfo = client.get(f"{BASE}/userinfo", headers=bearer(id_token))
+    introspected = client.post(f"{BASE}/introspect", data={"token": id_token}, auth=UDR)
+
+    assert userinfo.status_code == 401
+    assert introspected.json() == {"active": False}

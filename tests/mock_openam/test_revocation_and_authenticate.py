@@ -165,3 +165,19 @@ def test_json_authenticate_refuses_malformed_bodies(
 
     assert response.status_code == 400
     assert response.json()["code"] == 400
+
+
+def test_json_authenticate_auth_id_is_not_a_login_form_id(client: TestClient) -> None:
+    auth_id = client.post(AUTHENTICATE, json={}).json()["authId"]
+
+    response = client.post(
+        f"{BASE}/authorize",
+        data={
+            "tx": auth_id,
+            "csrf_token": "",
+            "username": "alice",
+            "password": PASSWORDS["alice"],
+        },
+    )
+
+    assert response.status_code == 403
