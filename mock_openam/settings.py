@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     test_control: bool = False
     login_failure_limit: int = Field(default=5, ge=1)
     login_lockout_seconds: int = Field(default=60, ge=0)
+    # Common to every service (docs/design.md); the provider calls no one, so unused.
+    ca_file: Path | None = None
 
     @field_validator("public_url")
     @classmethod
