@@ -8,11 +8,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from udr.ceilometer import read_file
 from udr.config import Settings
 from udr.demo import write_demo_data
 from udr.errors import UdrError
-from udr.store import UsageStore
+from udr.store import SchemaTooNew, UsageStore
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -20,11 +22,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    if args.command == "demo-data":
-        return demo_data(args)
-    if args.command == "import":
-        return import_files(args)
-    return serve(args)
+    try:
+        if args.command == "demo-data":
+            return demo_data(args)
+        if args.command == "import":
+            return import_files(args)
+        return serve(args)
+    except ValidationError as refused:  # never echo the settings' values: secrets
+        for error in refused.errors(include_input=False, include_url=False):
+            where = "UDR_" + "_".join(str(p) for p in error["loc"]).upper()
+            print(
+                f"udr: {where}: {error['msg']}".replace("UDR_: ", ""), file=sys.stderr
+            )
+        return 2
+    except SchemaTooNew as refused:
+        print(f"udr: {refused}", file=sys.stderr)
+        return 2
 
 
 def serve(args: argparse.Namespace) -> int:

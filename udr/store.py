@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,6 +51,21 @@ sa.Index(
     usage_records.c.meter,
     usage_records.c.start_us,
 )
+
+
+schema_version = sa.Table(
+    "udr_schema",
+    metadata_obj,
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+SCHEMA_VERSION = 1
+# version -> the step that brings a store from the version before up to it
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {}
+
+
+class SchemaTooNew(RuntimeError):
+    """The store was written by a newer UDR."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +117,25 @@ class UsageStore:
         return store
 
     def create_schema(self) -> None:
+        """Create the tables, or bring an older schema up to `SCHEMA_VERSION`.
+
+        A schema newer than this code knows is refused: an older UDR must not write
+        to a store it does not understand.
+        """
         metadata_obj.create_all(self.engine, checkfirst=True)
+        with self.engine.begin() as connection:
+            found = connection.execute(sa.select(schema_version.c.version)).scalar()
+            if found is None:
+                connection.execute(schema_version.insert(), {"version": SCHEMA_VERSION})
+                return
+            if found > SCHEMA_VERSION:
+                raise SchemaTooNew(
+                    f"the store's schema is version {found}; this UDR knows up to "
+                    f"{SCHEMA_VERSION}"
+                )
+            for version in range(found + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[version](connection)
+            connection.execute(schema_version.update().values(version=SCHEMA_VERSION))
 
     def close(self) -> None:
         self.engine.dispose()

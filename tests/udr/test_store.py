@@ -10,8 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.udr.conftest import record
+from udr import store as store_module
 from udr.errors import ConflictingRecord
-from udr.store import UsageStore
+from udr.store import SCHEMA_VERSION, SchemaTooNew, UsageStore, schema_version
 
 MONTH = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
 
@@ -129,6 +130,39 @@ def test_schema_is_created_once_and_kept(url: str) -> None:
         "ix_usage_keystoneid_meter_start",
     }
     assert store.count() == 1
+    with store.engine.connect() as connection:
+        versions = connection.exec_driver_sql("SELECT version FROM udr_schema").all()
+    assert versions == [(SCHEMA_VERSION,)]
+
+
+def test_store_written_by_a_newer_udr_is_refused(url: str) -> None:
+    store = UsageStore.from_url(url)
+    with store.engine.begin() as connection:
+        connection.execute(schema_version.update().values(version=SCHEMA_VERSION + 1))
+
+    with pytest.raises(SchemaTooNew, match="knows up to"):
+        UsageStore.from_url(url)
+
+
+def test_older_schema_is_upgraded_step_by_step(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    UsageStore.from_url(url).ingest([record("k-bob", "cpu_util", 0, 1.0)])
+    steps: list[int] = []
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 2)
+    monkeypatch.setattr(
+        store_module,
+        "MIGRATIONS",
+        {SCHEMA_VERSION + n: (lambda _c, n=n: steps.append(n)) for n in (1, 2)},
+    )
+
+    store = UsageStore.from_url(url)
+
+    assert steps == [1, 2]
+    assert store.count() == 1
+    with store.engine.connect() as connection:
+        version = connection.exec_driver_sql("SELECT version FROM udr_schema").scalar()
+    assert version == SCHEMA_VERSION + 2
 
 
 def test_period_end_is_exclusive_to_the_microsecond(url: str) -> None:
