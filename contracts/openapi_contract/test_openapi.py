@@ -79,7 +79,11 @@ CHECKS = [
 
 SUMMARY_CHARS = 700
 
-pytestmark = pytest.mark.openapi_contract
+# A whole document takes minutes; pytest-timeout's default would cut a Hypothesis run
+# in the middle, which Hypothesis then reports as a flaky failure of the operation.
+DOCUMENT_TIMEOUT = 1200
+
+pytestmark = [pytest.mark.openapi_contract, pytest.mark.timeout(DOCUMENT_TIMEOUT)]
 
 BOUNDED = settings(
     max_examples=MAX_EXAMPLES,

@@ -19,6 +19,8 @@ import yaml
 
 from e2e.processes import ServiceProcess, free_port
 
+pytestmark = pytest.mark.timeout(400)  # a whole contract run inside the first test
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = yaml.safe_load((ROOT / "mock_openam" / "demo.yaml").read_text())
 
