@@ -8,7 +8,7 @@ or from our own stack started for the run. Options win over the file.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,6 @@ class Target:
     provider_start_command: str | None = None
     test_control_url: str | None = None
     ours: bool = False
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def provider_issuer(self) -> str | None:
