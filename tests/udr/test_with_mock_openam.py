@@ -301,3 +301,37 @@ def test_collector_pushes_records(openam: ServiceProcess, udr: ServiceProcess) -
     assert stored.json() == {"stored": 1, "duplicates": 0}
     assert refused.status_code == 403
     assert refused.json()["error"] == "insufficient_scope"
+
+
+@pytest.fixture(scope="module")
+def udr_with_audience(
+    openam: ServiceProcess, database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServiceProcess]:
+    env = {
+        "UDR_DATABASE_URL": database,
+        "UDR_ISSUER": f"{openam.url}/openam/oauth2",
+        "UDR_VALIDATION_MODE": "jwt",
+        "UDR_AUDIENCE": "udr",
+    }
+    log_path = tmp_path_factory.mktemp("udr-aud") / "udr.log"
+    with ServiceProcess("udr", env=env, log_path=log_path) as process:
+        yield process
+
+
+@pytest.mark.step(5)
+@pytest.mark.attack("wrong-audience")
+@pytest.mark.parametrize(
+    ("aud", "status"),
+    [("udr", 200), (["dashboard", "udr"], 200), ("dashboard", 401), ("udr2", 401)],
+)
+def test_jwt_mode_with_an_audience_requires_it(
+    aud: str | list[str],
+    status: int,
+    openam: ServiceProcess,
+    udr_with_audience: ServiceProcess,
+) -> None:
+    token = minted(openam, claims={"keystoneid": KEYSTONEIDS["alice"]}, aud=aud)
+
+    response = usage(udr_with_audience, KEYSTONEIDS["alice"], token)
+
+    assert response.status_code == status
