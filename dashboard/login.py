@@ -33,6 +33,7 @@ NOTICES = {
 }
 WRONG_CREDENTIALS = "Wrong username or password."
 UNKNOWN_ATTEMPT = "This login attempt is unknown or expired. Please start again."
+MAX_FIELD_LENGTH = 1024
 FormField = Annotated[str | None, Form()]
 
 
@@ -66,6 +67,8 @@ async def login(
     if not username or not password:
         error = "Enter your username and password."
         return _login_form(request, session, error=error, status_code=400)
+    if len(username) > MAX_FIELD_LENGTH or len(password) > MAX_FIELD_LENGTH:
+        return _login_form(request, session, error=WRONG_CREDENTIALS, status_code=400)
 
     try:
         tokens = await state.provider.password_grant(username, password)

@@ -213,3 +213,26 @@ def test_logout_after_code_login_ends_provider_session_in_browser(
     assert 'dashboard_session=""' in response.headers["set-cookie"]
     back = client.get("/login", params={"state": "logged_out"})
     assert "You have been logged out." in back.text
+
+
+def test_login_openam_when_provider_unreachable_shows_openam_unavailable(
+    client: TestClient, network: fakes.RoutingTransport
+) -> None:
+    network.down.add(fakes.PROVIDER_HOST)
+
+    response = client.get("/login/openam", follow_redirects=False)
+
+    assert response.status_code == 503
+    assert 'data-service="openam"' in response.text
+
+
+def test_callback_when_provider_fails_shows_openam_unavailable(
+    client: TestClient, network: fakes.RoutingTransport, provider: fakes.FakeProvider
+) -> None:
+    callback = _authorize(client, network)
+    provider.failing = True
+
+    response = client.get(callback, follow_redirects=False)
+
+    assert response.status_code == 503
+    assert 'data-service="openam"' in response.text

@@ -301,3 +301,13 @@ def test_login_refuses_bad_id_token_without_500(
     assert response.status_code == 503
     assert 'data-service="openam"' in response.text
     assert "dashboard_session" not in response.headers.get("set-cookie", "")
+
+
+def test_login_with_overlong_fields_is_refused_before_provider(
+    client: TestClient, provider: fakes.FakeProvider
+) -> None:
+    response = log_in(client, "alice", "p" * 1025)
+
+    assert response.status_code == 400
+    assert "Wrong username or password." in response.text
+    assert provider.calls("/access_token") == []
