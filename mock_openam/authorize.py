@@ -1,4 +1,5 @@
-"""The authorization endpoint (RFC 6749 section 4.1, RFC 7636) and its login page.
+"""The authorization endpoint (RFC 6749 section 4.1, RFC 7636): the login page or an
+SSO session, then a redirect with a one-time code.
 
 Errors that concern the client or its redirect URI are shown to the user and never
 redirected (RFC 6749 section 4.1.2.1); every other error goes back to the client.
@@ -6,75 +7,34 @@ redirected (RFC 6749 section 4.1.2.1); every other error goes back to the client
 
 from __future__ import annotations
 
-import hmac
-import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 
-from . import scopes
 from .audit import note
-from .config import Client
-from .errors import InvalidRequest, InvalidScope
-from .forms import KNOWN_PARAMETERS, read_form
+from .authorization_request import (
+    AuthorizationError,
+    AuthorizationRequest,
+    parse_authorization_request,
+    single_parameters,
+)
+from .forms import read_form
 from .issuance import new_secret
+from .login_page import (
+    CSRF_COOKIE,
+    LOGIN_FAILED,
+    PAGE_HEADERS,
+    cookie_path,
+    login_page,
+    pending_login,
+)
 from .openapi import errors, form_schema, one_of_forms, string
 from .provider import Provider, ProviderDep, Realm, RealmDep
 from .sessions import current_session, set_session_cookie, start_session
-from .store import AuthorizationCode, PendingLogin, Session, digest
+from .store import AuthorizationCode, Session, digest
 
 router = APIRouter(tags=["authorization"])
-templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
-
-CSRF_COOKIE = "mock_openam_login_csrf"
-LOGIN_FORM_SECONDS = 600
-MAX_PARAM_CHARS = 2048
-LOGIN_FAILED = "The user name or password is wrong."
-# RFC 7636 section 4.2: BASE64URL of a SHA-256 digest is 43 characters.
-_S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
-_PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
-    "Referrer-Policy": "no-referrer",
-}
-
-
-class ForgedLogin(InvalidRequest):
-    """A login form without its CSRF token and cookie, or one already used."""
-
-    status_code = 403
-
-
-class AuthorizationError(Exception):
-    """An error sent back to the client's redirect URI (RFC 6749 section 4.1.2.1)."""
-
-    def __init__(self, error: str, description: str, request: AuthorizationRequest):
-        super().__init__(description)
-        self.error = error
-        self.description = description
-        self.request = request
-
-
-Fail = Callable[[str, str], "AuthorizationError"]
-
-
-@dataclass
-class AuthorizationRequest:
-    client: Client
-    redirect_uri: str
-    state: str | None
-    scope: tuple[str, ...] = ()
-    nonce: str | None = None
-    code_challenge: str | None = None
-    prompt: tuple[str, ...] = ()
-    max_age: int | None = None
-
 
 _AUTHORIZE_PARAMS = {
     "response_type": string("code; anything else is redirected as an error"),
@@ -113,7 +73,7 @@ _OPAQUE = r"^[A-Za-z0-9_-]{1,128}$"
 async def authorize(
     request: Request, provider: ProviderDep, realm: RealmDep
 ) -> Response:
-    params = _single(request.query_params.multi_items(), realm)
+    params = single_parameters(request.query_params.multi_items(), realm)
     return _authorize(request, provider, realm, params)
 
 
@@ -145,9 +105,11 @@ async def authorize(
 async def login(request: Request, provider: ProviderDep, realm: RealmDep) -> Response:
     form = await read_form(request, realm=realm.name)
     if "tx" not in form:
-        return _authorize(request, provider, realm, _single(form.items(), realm))
+        return _authorize(
+            request, provider, realm, single_parameters(form.items(), realm)
+        )
 
-    pending = _pending_login(request, form, provider, realm)
+    pending = pending_login(request, form, provider, realm)
     try:
         auth = parse_authorization_request(pending.params, provider, realm)
     except AuthorizationError as exc:
@@ -158,7 +120,7 @@ async def login(request: Request, provider: ProviderDep, realm: RealmDep) -> Res
     note(request, username=username)
     user = provider.users.authenticate(username, form.get("password", ""))
     if user is None:
-        return _login_page(
+        return login_page(
             request,
             provider,
             realm,
@@ -172,7 +134,7 @@ async def login(request: Request, provider: ProviderDep, realm: RealmDep) -> Res
     session = provider.store.sessions[digest(session_id)]
     response = _code_redirect(provider, realm, auth, session)
     set_session_cookie(response, provider, session_id)
-    response.delete_cookie(CSRF_COOKIE, path=_cookie_path(provider))
+    response.delete_cookie(CSRF_COOKIE, path=cookie_path(provider))
     return response
 
 
@@ -188,104 +150,9 @@ def _authorize(
             return _code_redirect(provider, realm, auth, session)
         if "none" in auth.prompt:
             raise AuthorizationError("login_required", "the user must log in", auth)
-        return _login_page(request, provider, realm, params, auth)
+        return login_page(request, provider, realm, params, auth)
     except AuthorizationError as exc:
         return _error_redirect(exc, realm)
-
-
-def parse_authorization_request(
-    params: dict[str, str], provider: Provider, realm: Realm
-) -> AuthorizationRequest:
-    """Check the request: client and redirect URI first, as they decide where errors
-    go; a client or redirect URI error raises `InvalidRequest`, any later one
-    `AuthorizationError`."""
-    client, redirect_uri = _client_and_redirect_uri(params, provider, realm)
-    auth = AuthorizationRequest(client, redirect_uri, params.get("state"))
-
-    def fail(error: str, description: str) -> AuthorizationError:
-        return AuthorizationError(error, description, auth)
-
-    _check_response_type(params, client, fail)
-    try:
-        auth.scope = scopes.resolve(
-            params.get("scope"), client.scopes, realm=realm.name
-        )
-    except InvalidScope as exc:
-        raise fail("invalid_scope", exc.description) from exc
-    auth.code_challenge = _code_challenge(params, fail)
-    auth.nonce = params.get("nonce")
-    auth.prompt, auth.max_age = _prompt_and_max_age(params, fail)
-    return auth
-
-
-def _check_response_type(params: dict[str, str], client: Client, fail: Fail) -> None:
-    """Only the code flow, answered in the query, without request objects."""
-    for name in ("request", "request_uri"):
-        if name in params:
-            raise fail(f"{name}_not_supported", f"{name} is not supported")
-    response_type = params.get("response_type")
-    if not response_type:
-        raise fail("invalid_request", "missing parameter response_type")
-    if response_type != "code":
-        raise fail("unsupported_response_type", "only response_type=code is supported")
-    if "authorization_code" not in client.grant_types:
-        raise fail("unauthorized_client", "the client may not use the code flow")
-    if params.get("response_mode", "query") != "query":
-        raise fail("invalid_request", "only response_mode=query is supported")
-
-
-def _prompt_and_max_age(
-    params: dict[str, str], fail: Fail
-) -> tuple[tuple[str, ...], int | None]:
-    """OpenID Connect Core section 3.1.2.1: `prompt` values and `max_age` seconds."""
-    prompt = tuple(p for p in params.get("prompt", "").split(" ") if p)
-    if "none" in prompt and len(prompt) > 1:
-        raise fail("invalid_request", "prompt=none goes alone")
-    max_age = params.get("max_age")
-    if max_age is None:
-        return prompt, None
-    if not max_age.isdigit() or len(max_age) > 9:
-        raise fail("invalid_request", "max_age must be a number of seconds")
-    return prompt, int(max_age)
-
-
-def _client_and_redirect_uri(
-    params: dict[str, str], provider: Provider, realm: Realm
-) -> tuple[Client, str]:
-    client_id = params.get("client_id")
-    if not client_id:
-        raise InvalidRequest("missing parameter client_id", realm=realm.name)
-    client = provider.config.client(client_id)
-    if client is None:
-        raise InvalidRequest("unknown client_id", realm=realm.name)
-
-    # OpenID Connect Core section 3.1.2.1 requires redirect_uri; RFC 6749 section
-    # 3.1.2.3 compares it as a simple string, nothing normalised.
-    redirect_uri = params.get("redirect_uri")
-    if not redirect_uri:
-        raise InvalidRequest("missing parameter redirect_uri", realm=realm.name)
-    if redirect_uri not in client.redirect_uris:
-        raise InvalidRequest(
-            "redirect_uri is not registered for this client", realm=realm.name
-        )
-    return client, redirect_uri
-
-
-def _code_challenge(params: dict[str, str], fail: Fail) -> str | None:
-    """RFC 7636 section 4.3; only S256, as plain gives no protection."""
-    challenge = params.get("code_challenge")
-    method = params.get("code_challenge_method")
-    if challenge is None:
-        if method is not None:
-            raise fail(
-                "invalid_request", "code_challenge_method without code_challenge"
-            )
-        return None
-    if method != "S256":
-        raise fail("invalid_request", "code_challenge_method must be S256")
-    if not _S256_CHALLENGE.fullmatch(challenge):
-        raise fail("invalid_request", "code_challenge is malformed")
-    return challenge
 
 
 def _session_usable(
@@ -296,73 +163,6 @@ def _session_usable(
     if auth.max_age is not None:
         return provider.now() - session.auth_time <= auth.max_age
     return provider.config.user(session.username) is not None
-
-
-def _login_page(
-    request: Request,
-    provider: Provider,
-    realm: Realm,
-    params: dict[str, str],
-    auth: AuthorizationRequest,
-    *,
-    error: str | None = None,
-    username: str = "",
-) -> HTMLResponse:
-    tx, csrf_token = new_secret(), new_secret()
-    provider.store.logins[tx] = PendingLogin(
-        realm=realm.name,
-        params=params,
-        csrf_token=csrf_token,
-        exp=provider.now() + LOGIN_FORM_SECONDS,
-    )
-    context = {
-        "action": request.url.path,
-        "tx": tx,
-        "csrf_token": csrf_token,
-        "client_id": auth.client.client_id,
-        "realm": realm.name,
-        "error": error,
-        "username": username,
-    }
-    response = templates.TemplateResponse(
-        request,
-        "login.html",
-        context,
-        status_code=401 if error else 200,
-        headers=_PAGE_HEADERS,
-    )
-    response.set_cookie(
-        CSRF_COOKIE,
-        csrf_token,
-        max_age=LOGIN_FORM_SECONDS,
-        path=_cookie_path(provider),
-        secure=provider.settings.public_url.startswith("https://"),
-        httponly=True,
-        samesite="strict",
-    )
-    return response
-
-
-def _pending_login(
-    request: Request, form: dict[str, str], provider: Provider, realm: Realm
-) -> PendingLogin:
-    """The login the form belongs to; its CSRF token must match form and cookie."""
-    pending = provider.store.logins.pop(form["tx"], None)
-    submitted = form.get("csrf_token", "")
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    if (
-        pending is None
-        or not pending.csrf_token
-        or pending.realm != realm.name
-        or pending.exp <= provider.clock()
-        or not hmac.compare_digest(pending.csrf_token, submitted)
-        or not hmac.compare_digest(pending.csrf_token, cookie)
-    ):
-        raise ForgedLogin(
-            "the login form expired or did not come from this provider; start again",
-            realm=realm.name,
-        )
-    return pending
 
 
 def _code_redirect(
@@ -399,22 +199,4 @@ def _redirect(
     parts = urlsplit(uri)
     query = "&".join(q for q in (parts.query, urlencode(params)) if q)
     location = urlunsplit(parts._replace(query=query))
-    return RedirectResponse(location, status_code=302, headers=_PAGE_HEADERS)
-
-
-def _single(items: Iterable[tuple[str, str]], realm: Realm) -> dict[str, str]:
-    """Parameters each at most once (RFC 6749 section 3.1) and of sane length."""
-    params: dict[str, str] = {}
-    for name, value in items:
-        if name not in KNOWN_PARAMETERS:
-            continue
-        if name in params:
-            raise InvalidRequest("a parameter is repeated", realm=realm.name)
-        if len(value) > MAX_PARAM_CHARS or len(params) > 50:
-            raise InvalidRequest("a parameter is too long", realm=realm.name)
-        params[name] = value
-    return params
-
-
-def _cookie_path(provider: Provider) -> str:
-    return provider.settings.deployment_path or "/"
+    return RedirectResponse(location, status_code=302, headers=PAGE_HEADERS)
