@@ -84,7 +84,9 @@ def create_app(
     app.add_exception_handler(RequestValidationError, pages.validation_error_handler)
     # The last added runs first: security headers go on every answer, the 500 too.
     app.middleware("http")(_request_log)
-    app.middleware("http")(_security_headers(content_security_policy(settings)))
+    app.middleware("http")(
+        _security_headers(content_security_policy(settings), settings.secure_cookies)
+    )
     return app
 
 
@@ -112,7 +114,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _security_headers(
-    csp: str,
+    csp: str, https: bool
 ) -> Callable[[Request, Handler], Awaitable[Response]]:
     async def add_headers(request: Request, call_next: Handler) -> Response:
         response = await call_next(request)
@@ -122,6 +124,8 @@ def _security_headers(
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "no-referrer"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        if https:  # RFC 6797; only where the dashboard is served over TLS
+            headers["Strict-Transport-Security"] = "max-age=31536000"
         if not request.url.path.startswith("/static/"):
             headers.setdefault("Cache-Control", "no-store")
         return response

@@ -93,6 +93,7 @@ def test_session_cookie_is_secure_when_served_over_https(
 
     assert response.status_code == 303
     assert "Secure" in response.headers["set-cookie"]
+    assert response.headers["strict-transport-security"] == "max-age=31536000"
 
 
 def test_unknown_page_is_an_html_404(client: TestClient) -> None:

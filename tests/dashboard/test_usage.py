@@ -344,6 +344,7 @@ def test_usage_page_has_security_headers(alice: TestClient) -> None:
     assert response.headers["referrer-policy"] == "no-referrer"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["cache-control"] == "no-store"
+    assert "strict-transport-security" not in response.headers  # plain http here
 
 
 def test_usage_meter_names_are_escaped(
