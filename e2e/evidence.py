@@ -50,6 +50,17 @@ class ProviderRecords:
             and all(record.get(key) == value for key, value in fields.items())
         ]
 
+    def validated_token(self, username: str) -> str:
+        """The fingerprint of the one access token validated at userinfo for a user.
+
+        The UDR's calls, and a dashboard's own userinfo call at login if it makes one,
+        all carry the same token; more than one fingerprint fails the test.
+        """
+        records = self.to("/oauth2/userinfo", username=username, status=200)
+        fingerprints = {str(record["token_sha256"]) for record in records}
+        assert len(fingerprints) == 1, f"tokens validated for {username}: {records}"
+        return fingerprints.pop()
+
     def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
         """Another test-control call: faults, tokens, revoke-all, key rotation."""
         return self._http.post(f"{self._base}{path}", json=body)
