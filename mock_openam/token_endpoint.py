@@ -3,10 +3,6 @@ authorization code with PKCE, and refresh token grants."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import re
 from dataclasses import replace
 from typing import Any
 
@@ -36,13 +32,11 @@ from .openapi import (
     one_of_forms,
     string,
 )
+from .pkce import check_pkce
 from .provider import Provider, ProviderDep, Realm, RealmDep
 from .store import AuthorizationCode, digest
 
 router = APIRouter(tags=["token"])
-
-# RFC 7636 section 4.1: code_verifier = 43*128unreserved
-_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 
 
 class TokenResponse(BaseModel):
@@ -226,21 +220,7 @@ def _check_code(
     if form.get("redirect_uri") != code.redirect_uri:
         raise InvalidGrant("redirect_uri does not match", realm=realm.name)
 
-    verifier = form.get("code_verifier")
-    if code.code_challenge is None:
-        if verifier is not None:
-            raise InvalidGrant("no code_challenge was sent", realm=realm.name)
-        return
-    if verifier is None or not _VERIFIER.fullmatch(verifier):
-        raise InvalidGrant("code_verifier is missing or malformed", realm=realm.name)
-    if not hmac.compare_digest(s256(verifier), code.code_challenge):
-        raise InvalidGrant("code_verifier does not match", realm=realm.name)
-
-
-def s256(verifier: str) -> str:
-    """RFC 7636 section 4.2: BASE64URL(SHA256(ASCII(code_verifier)))."""
-    hashed = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(hashed).rstrip(b"=").decode("ascii")
+    check_pkce(code.code_challenge, form.get("code_verifier"), realm=realm.name)
 
 
 def refresh_token_grant(
