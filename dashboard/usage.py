@@ -39,6 +39,7 @@ DEFAULT_DAYS = 30
 DEFAULT_BUCKET: Bucket = "day"
 REFRESH_MARGIN_SECONDS = 30
 MAX_PARAMETER_LENGTH = 256
+MIN_YEAR, MAX_YEAR = 1970, 9998  # room for the default 30 days either side
 FORBIDDEN = "You are not allowed to see this account"
 
 
@@ -130,13 +131,15 @@ def _moment(value: str | None, name: str) -> datetime | None:
         if len(value) > 64:
             raise ValueError(name)
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise BadRequest(
             f"The {name} date is not a valid date and time (ISO 8601)."
         ) from None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise BadRequest(f"The {name} date must be between {MIN_YEAR} and {MAX_YEAR}.")
+    return moment.replace(tzinfo=UTC)
 
 
 async def _fetch_with_refresh(

@@ -13,8 +13,15 @@ from dashboard import create_app
 from tests.dashboard import fakes
 from tests.dashboard.conftest import log_in, make_settings
 
-text = st.text(max_size=80) | st.sampled_from(
-    ["", "2026-11-01", "2026-11-01T00:00", "2026-11-01 00:00", "2026-02-30", "day"]
+moments = st.datetimes(timezones=st.none() | st.timezones()).map(
+    lambda moment: moment.isoformat()
+)
+text = (
+    st.text(max_size=80)
+    | moments
+    | st.sampled_from(
+        ["", "2026-11-01", "2026-11-01T00:00", "2026-11-01 00:00", "2026-02-30", "day"]
+    )
 )
 parameters = st.dictionaries(
     st.sampled_from(["keystoneid", "from", "to", "bucket", "state", "code", "x"]),

@@ -170,6 +170,10 @@ def test_usage_keystoneid_with_slash_stays_one_path_segment(
         {"keystoneid": "ks\x00alice"},
         {"keystoneid": "k" * 257},
         {"from": "2" * 100},
+        {"to": "0001-01-01"},
+        {"from": "0001-01-01T00:00+01:00"},
+        {"from": "0999-01-01", "to": "1000-01-01"},
+        {"to": "9999-12-31T23:59"},
     ],
     ids=[
         "from-words",
@@ -180,6 +184,10 @@ def test_usage_keystoneid_with_slash_stays_one_path_segment(
         "keystoneid-nul",
         "keystoneid-long",
         "from-long",
+        "to-year-1",
+        "from-before-year-1-in-utc",
+        "year-999",
+        "year-9999",
     ],
 )
 def test_usage_bad_parameters_show_400_page(
