@@ -21,6 +21,7 @@ from e2e.evidence import (
     ProviderRecords,
     sha256_hex,
     stored_series,
+    stored_time_range,
     stored_totals,
 )
 from e2e.pages import (
@@ -225,6 +226,27 @@ def test_usage_page_shows_period_chart_and_account(page: Page, stack: Stack) -> 
     assert_totals_match(
         page, stored_totals(stack.database_path, alice.keystoneid, start, end)
     )
+
+
+@pytest.mark.step(9)
+def test_period_without_stored_usage_shows_the_empty_state(
+    page: Page, stack: Stack
+) -> None:
+    alice = stack.user("alice")
+    first, _ = stored_time_range(stack.database_path)
+    end = first.replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+    before = (end - timedelta(days=7), end)
+    log_in(page, alice)
+
+    response = page.goto(usage_path(start=before[0], end=before[1]))
+
+    assert stored_totals(stack.database_path, alice.keystoneid, *before) == {}
+    assert response is not None and response.status == 200
+    expect(page.get_by_test_id("empty")).to_be_visible()
+    assert page.locator("[data-testid=totals]").count() == 0
+    period = page.get_by_test_id("period")
+    assert _parse(period.get_attribute("data-from")) == before[0]
+    assert _parse(period.get_attribute("data-to")) == before[1]
 
 
 @pytest.mark.step(9)
