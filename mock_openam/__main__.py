@@ -51,10 +51,16 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m mock_openam",
         description="An OpenID Connect provider on OpenAM's paths, for tests.",
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--ssl-certfile")
-    parser.add_argument("--ssl-keyfile")
+    parser.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="default: %(default)s"
+    )
+    parser.add_argument("--ssl-certfile", help="PEM certificate: serve HTTPS")
+    parser.add_argument("--ssl-keyfile", help="PEM key of the certificate")
+    parser.epilog = (
+        "Settings come from OPENAM_* environment variables (see the README); "
+        "without OPENAM_PUBLIC_URL the issuer is the URL listened on."
+    )
     return parser
 
 
