@@ -48,7 +48,9 @@ class DashboardSettings(BaseSettings):
             raise ValueError(f"comma list of {', '.join(LOGIN_METHODS)}; got {value!r}")
         return ",".join(methods)
 
-    @field_validator("http_timeout", "session_idle_timeout", "session_max_age")
+    @field_validator(
+        "http_timeout", "session_idle_timeout", "session_max_age", "max_sessions"
+    )
     @classmethod
     def _positive(cls, value: float) -> float:
         if value <= 0:

@@ -348,9 +348,12 @@ class RoutingTransport(httpx.AsyncBaseTransport):
             host: httpx.ASGITransport(app=app) for host, app in apps.items()
         }
         self.down: set[str] = set()
+        self.slow: set[str] = set()  # answers later than any timeout
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         host = urlsplit(str(request.url)).hostname or ""
         if host in self.down or host not in self._transports:
             raise httpx.ConnectError(f"connection refused by {host}", request=request)
+        if host in self.slow:
+            raise httpx.ReadTimeout(f"{host} did not answer in time", request=request)
         return await self._transports[host].handle_async_request(request)

@@ -311,3 +311,14 @@ def test_login_with_overlong_fields_is_refused_before_provider(
     assert response.status_code == 400
     assert "Wrong username or password." in response.text
     assert provider.calls("/access_token") == []
+
+
+def test_login_when_provider_too_slow_shows_openam_unavailable(
+    client: TestClient, network: fakes.RoutingTransport
+) -> None:
+    network.slow.add(fakes.PROVIDER_HOST)
+
+    response = log_in(client)
+
+    assert response.status_code == 503
+    assert 'data-service="openam"' in response.text

@@ -450,3 +450,14 @@ def test_usage_without_keystoneid_from_provider_says_so(
     assert response.status_code == 200
     assert 'data-testid="no-keystoneid"' in response.text
     assert udr.requests == []
+
+
+def test_usage_when_udr_too_slow_shows_udr_unavailable(
+    alice: TestClient, network: fakes.RoutingTransport
+) -> None:
+    network.slow.add(fakes.UDR_HOST)
+
+    response = alice.get("/usage")
+
+    assert response.status_code == 503
+    assert 'data-service="udr"' in response.text
