@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 COOKIE_NAME = "dashboard_session"
+LOGIN_FORM_SECONDS = 600
 
 Clock = Callable[[], float]
 
@@ -106,7 +107,12 @@ class SessionStore:
         return len(self._sessions)
 
     def _expired(self, session: Session, now: float) -> bool:
-        idle = now - session.last_seen > self._idle_timeout
+        # A login form may stay open a while, even where logged-in sessions idle out
+        # fast: before login the session holds only the form's CSRF token.
+        limit = self._idle_timeout
+        if not session.logged_in:
+            limit = max(limit, LOGIN_FORM_SECONDS)
+        idle = now - session.last_seen > limit
         too_old = now - session.created > self._max_age
         return idle or too_old
 

@@ -156,3 +156,16 @@ def test_store_unknown_and_empty_ids_get_nothing() -> None:
     assert store.get("not-a-session") is None
     assert store.get("") is None
     assert store.get(None) is None
+
+
+def test_login_form_outlives_a_short_idle_timeout() -> None:
+    now = [0.0]
+    store = SessionStore(2, 28800, 10, lambda: now[0])
+    anonymous_id, _ = store.create()
+    user_id, user = store.create()
+    user.tokens = object()  # type: ignore[assignment]
+
+    now[0] = 300
+
+    assert store.get(anonymous_id) is not None
+    assert store.get(user_id) is None
