@@ -1,11 +1,11 @@
 """Stores of 10 thousand to a million usage records, made fast and kept between runs.
 
-The rows go through the UDR's own schema (`udr.store.metadata_obj`: its table and
-indexes), written by bulk inserts into a fresh SQLite file. Whatever the size, the user
-the benchmark asks for owns the same month of records (`month_records()`); the rest is
-filler: other users, and this user's other months, so that both halves of the index are
-put to work. A database is cached under a name holding the generator's version and a
-digest of the schema, so a change to either makes a new one.
+The schema is the UDR's own (`UsageStore.create_schema`: its tables, indexes and
+version), the rows written by bulk inserts into a fresh SQLite file. Whatever the size,
+the user the benchmark asks for owns the same month of records (`month_records()`); the
+rest is filler: other users, and this user's other months, so that both halves of the
+index are put to work. A database is cached under a name holding the generator's
+version and a digest of the schema, so a change to either makes a new one.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from udr.store import metadata_obj, usage_records
+from udr.store import SCHEMA_VERSION, UsageStore, metadata_obj, usage_records
 
 from ._provider import KEYSTONEID
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 MONTH_START = datetime(2026, 11, 1, tzinfo=UTC)
 MONTH_END = datetime(2026, 12, 1, tzinfo=UTC)
 RESOURCES = ("vm-0001", "vm-0002")
@@ -61,22 +61,21 @@ def database(size: int, cache_dir: Path) -> Path:
 
 
 def schema_digest() -> str:
-    """A short digest of the UDR's table and index definitions."""
+    """A short digest of the UDR's schema: its version, tables and indexes."""
     dialect = sa.create_engine("sqlite://").dialect
-    ddl = [str(CreateTable(usage_records).compile(dialect=dialect))]
-    ddl += sorted(
-        str(CreateIndex(index).compile(dialect=dialect))
-        for index in usage_records.indexes
-    )
+    ddl = [f"version {SCHEMA_VERSION}"]
+    for table in metadata_obj.sorted_tables:
+        ddl.append(str(CreateTable(table).compile(dialect=dialect)))
+        ddl += sorted(
+            str(CreateIndex(index).compile(dialect=dialect)) for index in table.indexes
+        )
     return hashlib.sha256("\n".join(ddl).encode()).hexdigest()[:10]
 
 
 def _generate(path: Path, size: int) -> None:
     if size < month_records():
         raise ValueError(f"a store needs at least {month_records()} records")
-    engine = sa.create_engine(f"sqlite:///{path}")
-    metadata_obj.create_all(engine)
-    engine.dispose()
+    UsageStore.from_url(f"sqlite:///{path}").close()  # the schema, as the UDR makes it
 
     insert = (
         f"INSERT INTO {usage_records.name} ({', '.join(COLUMNS)}) "  # noqa: S608

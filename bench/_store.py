@@ -2,7 +2,8 @@
 
 The query is timed in-process, through the UDR's own store, so the figure is the
 database's and nothing else's. The target: under 20 ms at p50 with a million records,
-and a flat curve: the largest store's p50 within twice the smallest's.
+and a flat curve: the query's CPU time (the ratio column), which other work on the
+machine hardly moves, within twice the smallest store's, and no scan in its plan.
 """
 
 from __future__ import annotations
@@ -36,12 +37,9 @@ def run(report: Report, sizes: tuple[int, ...], queries: int, cache_dir: Path) -
         path = _records.database(size, cache_dir)
         made = time.monotonic() - started
         latencies, cpu_ms, plan = _time_month(path, queries)
-        p50 = percentile(latencies, 50)
-        smallest = p50 if smallest is None else smallest
-        row = _row(size, latencies, p50 / smallest, plan, made)
-        row.cpu_ms = cpu_ms
-        if p50 > BUSY_FACTOR * cpu_ms:
-            row.note = f"busy machine: p50 is {p50 / cpu_ms:.1f}x the query's CPU time"
+        smallest = cpu_ms if smallest is None else smallest
+        row = _row(size, latencies, cpu_ms, cpu_ms / smallest, plan)
+        row.figures["generated_or_loaded_s"] = round(made, 2)
         report.add(row)
 
 
@@ -94,7 +92,7 @@ def _plan(store: UsageStore) -> str:
 
 
 def _row(
-    size: int, latencies: list[float], ratio: float, plan: str, made: float
+    size: int, latencies: list[float], cpu_ms: float, growth: float, plan: str
 ) -> Row:
     p50 = percentile(latencies, 50)
     row = Row(
@@ -102,17 +100,20 @@ def _row(
         f"month of one user, {size:,} records",
         p50_ms=p50,
         p99_ms=percentile(latencies, 99),
-        ratio=ratio,
-        note="TABLE SCAN: " + plan if _scans(plan) else "",
+        cpu_ms=cpu_ms,
+        ratio=growth,
         figures={
             "size": size,
             "queries": len(latencies),
             "month_records": _records.month_records(),
             "plan": plan,
-            "generated_or_loaded_s": round(made, 2),
         },
     )
-    flat = ratio <= FLAT_LIMIT and not _scans(plan)
+    if _scans(plan):
+        row.note = f"TABLE SCAN: {plan}"
+    elif p50 > BUSY_FACTOR * cpu_ms:
+        row.note = f"busy machine: p50 is {p50 / cpu_ms:.1f}x the query's CPU time"
+    flat = growth <= FLAT_LIMIT and not _scans(plan)
     if size == TARGET_SIZE:
         row.target = f"p50<{P50_LIMIT_MS:.0f}ms, <={FLAT_LIMIT:.0f}x"
         row.verdict = "PASS" if p50 < P50_LIMIT_MS and flat else "MISS"
