@@ -112,7 +112,11 @@ class TokenValidator:
         )
         if self.settings.claim in answer or "openid" not in info.scopes:
             return info
-        # RFC 7662 carries no profile claims: the claim comes from userinfo.
+        return await self._with_userinfo_claims(token, info)
+
+    async def _with_userinfo_claims(self, token: str, info: TokenInfo) -> TokenInfo:
+        """RFC 7662 defines no profile claims: an answer without the claim is
+        completed by userinfo, which must be about the same subject."""
         user = await self.userinfo(token)
         _same_subject(info.subject, user.subject)
         return TokenInfo(
