@@ -43,6 +43,7 @@ from e2e.stack_files import (
     copy_database,
     default_clients,
     load_demo_users,
+    package_digest,
     shipped_demo_config,
     write_private,
 )
@@ -361,11 +362,16 @@ class Stack:
             partial.replace(cached)
 
     def _cached_database(self, keystoneids: list[str]) -> Path | None:
+        """Where a database for these users, seed and days, made by this very UDR
+        code (its sources are part of the key), is kept."""
         if self.seed_cache is None:
             return None
         self.seed_cache.mkdir(parents=True, exist_ok=True)
-        key = json.dumps([keystoneids, self.seed, self.demo_days]).encode()
-        return self.seed_cache / f"udr-{hashlib.sha256(key).hexdigest()[:16]}.db"
+        key = hashlib.sha256(
+            json.dumps([keystoneids, self.seed, self.demo_days]).encode()
+        )
+        key.update(package_digest("udr").encode())
+        return self.seed_cache / f"udr-{key.hexdigest()[:16]}.db"
 
     def _run_demo_data(self, keystoneids: list[str]) -> None:
         command = [sys.executable, "-m", "udr", "demo-data"]

@@ -4,6 +4,7 @@ and copies of the UDR's database."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import os
 import sqlite3
@@ -28,6 +29,18 @@ def shipped_demo_config() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise ServiceFailedToStart("the mock_openam package is not installed")
     return Path(next(iter(spec.submodule_search_locations))) / "demo.yaml"
+
+
+def package_digest(name: str) -> str:
+    """SHA-256 over an installed package's Python sources, to know when it changed."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return ""
+    digest = hashlib.sha256()
+    for folder in spec.submodule_search_locations:
+        for source in sorted(Path(folder).rglob("*.py")):
+            digest.update(source.read_bytes())
+    return digest.hexdigest()
 
 
 def load_demo_users(path: Path) -> list[DemoUser]:

@@ -272,11 +272,14 @@ def _copy_logs(stack: Stack, folder: Path) -> None:
             shutil.copy(log, folder / log.name)
 
 
-def _prune(folder: Path, max_age: float) -> None:
+def _prune(folder: Path, max_age: float, keep: int = 4) -> None:
+    """Drop cached databases older than `max_age` and all but the newest `keep`."""
     if not folder.is_dir():
         return
-    for entry in folder.iterdir():
-        if entry.is_file() and time.time() - entry.stat().st_mtime > max_age:
+    files = [entry for entry in folder.iterdir() if entry.is_file()]
+    files.sort(key=lambda entry: entry.stat().st_mtime, reverse=True)
+    for index, entry in enumerate(files):
+        if index >= keep or time.time() - entry.stat().st_mtime > max_age:
             entry.unlink(missing_ok=True)
 
 
