@@ -12,7 +12,7 @@ from httpx import Response
 from jose import jwk, jwt
 
 from tests.udr.conftest import PERIOD, MakeClient, bearer
-from tests.udr.fake_provider import FakeProvider, rsa_key, unsigned
+from tests.udr.fake_provider import FakeProvider, Key, rsa_key, unsigned
 
 URL = "/usage/users/k-alice"
 
@@ -49,6 +49,13 @@ def _claims(provider: FakeProvider, **changes: object) -> dict[str, object]:
     }
     claims.update(changes)
     return claims
+
+
+def _signed(provider: FakeProvider, key: Key, **headers: object) -> str:
+    """Good claims signed RS256 by `key`, with the headers given (`kid` among them)."""
+    return jwt.encode(
+        _claims(provider), key.private_pem.decode(), "RS256", headers=headers
+    )
 
 
 @pytest.mark.step(5)
@@ -109,12 +116,7 @@ def test_token_signed_by_another_key_with_a_known_kid_is_refused(
     provider: FakeProvider, client: TestClient
 ) -> None:
     attacker = rsa_key("rsa-1")
-    token = jwt.encode(
-        _claims(provider),
-        attacker.private_pem.decode(),
-        "RS256",
-        headers={"kid": "rsa-1"},
-    )
+    token = _signed(provider, attacker, kid="rsa-1")
 
     _refused(_get(client, token), "the token's signature does not verify")
 
@@ -124,9 +126,7 @@ def test_rs256_header_naming_an_ec_key_is_refused(
     provider: FakeProvider, client: TestClient
 ) -> None:
     rsa = provider.key("rsa-1")
-    token = jwt.encode(
-        _claims(provider), rsa.private_pem.decode(), "RS256", headers={"kid": "ec-1"}
-    )
+    token = _signed(provider, rsa, kid="ec-1")
 
     _refused(_get(client, token), "the token's algorithm does not match its key")
 
@@ -149,12 +149,8 @@ def test_symmetric_key_in_the_jwks_is_never_used(
 @pytest.mark.attack("jku")
 def test_jku_header_is_ignored(provider: FakeProvider, client: TestClient) -> None:
     attacker = rsa_key("attacker")
-    token = jwt.encode(
-        _claims(provider),
-        attacker.private_pem.decode(),
-        "RS256",
-        headers={"kid": "attacker", "jku": f"{provider.issuer}/attacker-jwks"},
-    )
+    jku = f"{provider.issuer}/attacker-jwks"
+    token = _signed(provider, attacker, kid="attacker", jku=jku)
 
     _refused(_get(client, token), "the token's key is not among the provider's keys")
 
@@ -301,15 +297,7 @@ def test_unknown_kid_refetches_at_most_once_per_interval(
     assert _get(client, provider.mint()).status_code == 200
     fetched = provider.count("jwks")
     attacker = rsa_key("nobody")
-    forged = [
-        jwt.encode(
-            _claims(provider),
-            attacker.private_pem.decode(),
-            "RS256",
-            headers={"kid": f"nobody-{n}"},
-        )
-        for n in range(5)
-    ]
+    forged = [_signed(provider, attacker, kid=f"nobody-{n}") for n in range(5)]
 
     for token in forged:
         _refused(
@@ -326,12 +314,7 @@ def test_jwks_key_with_private_part_is_ignored(
     leaked = rsa_key("leaked")
     private = jwk.construct(leaked.private_pem.decode(), "RS256").to_dict()
     provider.behaviour.extra_jwks = [{**private, "kid": "leaked"}]
-    token = jwt.encode(
-        _claims(provider),
-        leaked.private_pem.decode(),
-        "RS256",
-        headers={"kid": "leaked"},
-    )
+    token = _signed(provider, leaked, kid="leaked")
 
     _refused(_get(client, token), "the token's key is not among the provider's keys")
 
