@@ -8,6 +8,7 @@ import os
 import sys
 
 import uvicorn
+from pydantic import ValidationError
 
 from .app import create_app
 from .config import ConfigError
@@ -26,10 +27,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
 
-    settings = _settings(args)
     try:
-        app = create_app(settings)
-    except (ConfigError, KeyFileError) as exc:
+        app = create_app(_settings(args))
+    except (ConfigError, KeyFileError, ValidationError) as exc:
         print(f"mock_openam: {exc}", file=sys.stderr)
         return 1
 

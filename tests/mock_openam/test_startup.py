@@ -95,6 +95,15 @@ def test_main_exits_1_with_the_reason_for_a_bad_config_file(
     assert "is not valid" in capsys.readouterr().err
 
 
+def test_main_exits_1_naming_a_bad_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPENAM_SIGNING_ALG", "HS256")
+
+    assert main(["--port", "1"]) == 1
+    assert "signing_alg" in capsys.readouterr().err
+
+
 def test_refused_logins_and_clients_are_logged_without_secrets(
     client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
