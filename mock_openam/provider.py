@@ -66,13 +66,19 @@ class Realm:
     issuer: str
 
 
-def get_provider(request: Request) -> Provider:
+def provider_of(request: Request) -> Provider:
     provider: Provider = request.app.state.provider
     return provider
 
 
-def get_realm(request: Request) -> Realm:
-    provider = get_provider(request)
+# The dependencies are async so that FastAPI calls them on the event loop: a plain
+# function would be sent to the thread pool, a thread hop on every request.
+async def get_provider(request: Request) -> Provider:
+    return provider_of(request)
+
+
+async def get_realm(request: Request) -> Realm:
+    provider = provider_of(request)
     name = request.path_params.get("realm")
     if name is None:
         return Realm(ROOT, provider.issuer(ROOT))
