@@ -74,8 +74,9 @@ def test_process_log_has_one_line_per_request_without_secrets(
 
     log = Path(provider.log_path).read_text()
 
-    assert "GET /openam/oauth2/tokeninfo 200" in log
+    assert log.count("GET /openam/oauth2/tokeninfo 200") == 1
     assert "POST /openam/oauth2/access_token 200" in log
+    assert "request_id=" in log
     for secret in (
         tokens["access_token"],
         tokens["refresh_token"],

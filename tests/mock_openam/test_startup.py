@@ -28,7 +28,7 @@ def write_key(path: Path, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -
     return path
 
 
-def test_key_file_key_signs_and_its_kid_is_stable(rsa_key_file: Path) -> None:
+def test_key_file_gives_the_same_kid_on_every_start(rsa_key_file: Path) -> None:
     settings = Settings(key_file=rsa_key_file)
 
     kids = [
