@@ -11,6 +11,7 @@ import json
 import logging
 import ssl
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -21,6 +22,16 @@ from udr.errors import ProviderUnavailable
 log = logging.getLogger("udr.provider")
 
 DISCOVERY_MAX_AGE = 3600.0
+MAX_ANSWER_BYTES = 1024 * 1024  # discovery, JWKS, userinfo: a few kilobytes each
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The provider's whole answer to one call."""
+
+    status_code: int
+    content: bytes
+    url: str
 
 
 class ProviderClient:
@@ -50,16 +61,29 @@ class ProviderClient:
             await self._client.aclose()
             self._client = None
 
-    async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """One call to the provider; transport failures and timeouts become 503."""
+    async def request(self, method: str, url: str, **kwargs: Any) -> Answer:
+        """One call to the provider, whole within `UDR_PROVIDER_TIMEOUT` (a provider
+        dripping its answer byte by byte is slow too); failures become 503."""
         try:
-            return await self.client.request(method, url, **kwargs)
-        except httpx.TimeoutException:
+            async with asyncio.timeout(self.settings.provider_timeout):
+                return await self._read(method, url, **kwargs)
+        except (TimeoutError, httpx.TimeoutException):
             log.warning("provider timed out: %s %s", method, _no_query(url))
             raise ProviderUnavailable("the provider did not answer in time") from None
         except httpx.HTTPError as exc:
             log.warning("provider unreachable: %s %s: %s", method, _no_query(url), exc)
             raise ProviderUnavailable("the provider cannot be reached") from None
+
+    async def _read(self, method: str, url: str, **kwargs: Any) -> Answer:
+        async with self.client.stream(method, url, **kwargs) as response:
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_ANSWER_BYTES:
+                    raise unavailable(
+                        f"{_no_query(url)} answered over {MAX_ANSWER_BYTES} B"
+                    )
+        return Answer(response.status_code, bytes(body), url)
 
     async def discovery(self) -> dict[str, Any]:
         """OpenID Connect Discovery 1.0 section 4, cached for an hour."""
@@ -97,14 +121,14 @@ class ProviderClient:
         raise unavailable(f"discovery has no {name}")
 
 
-def json_object(response: httpx.Response) -> dict[str, Any]:
+def json_object(answer: Answer) -> dict[str, Any]:
     """The body as a JSON object, or the provider is answering garbage."""
     try:
-        document = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        raise unavailable(f"{_no_query(str(response.url))} answered non-JSON") from None
+        document = json.loads(answer.content)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise unavailable(f"{_no_query(answer.url)} answered non-JSON") from None
     if not isinstance(document, dict):
-        raise unavailable(f"{_no_query(str(response.url))} answered a non-object")
+        raise unavailable(f"{_no_query(answer.url)} answered a non-object")
     return document
 
 

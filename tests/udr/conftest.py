@@ -56,7 +56,7 @@ def make_settings(tmp_path: Path, provider: FakeProvider) -> MakeSettings:
             "issuer": provider.issuer,
             "client_id": UDR_CLIENT[0],
             "client_secret": UDR_CLIENT[1],
-            "provider_timeout": 0.5,
+            "provider_timeout": 3.0,  # generous: the machine may be busy
             "jwks_refresh_interval": 0,
         }
         values.update(overrides)

@@ -13,6 +13,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jose import jwk, jwt
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import (
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 
 from e2e.processes import LOOPBACK, free_port
@@ -224,6 +230,14 @@ class FakeProvider:
             )
         if b.fault == "non-object":
             return JSONResponse(["not", "an", "object"])
+        if b.fault == "drip":  # every byte in time, the whole answer far too late
+            return StreamingResponse(_drip(), media_type="application/json")
+        if b.fault == "huge":
+            return Response(
+                b'{"pad": "' + b"x" * 2_000_000 + b'"}',
+                200,
+                media_type="application/json",
+            )
         return PlainTextResponse("not found", 404)
 
     async def _discovery(self, _request: Request) -> Response:
@@ -310,6 +324,13 @@ class FakeProvider:
             return bad
         keys = [k.public_jwk for k in self.keys] + self.behaviour.extra_jwks
         return JSONResponse({"keys": keys})
+
+
+async def _drip() -> AsyncIterator[bytes]:
+    for _ in range(50):
+        yield b" "
+        await asyncio.sleep(0.1)
+    yield b"{}"
 
 
 def unsigned(payload: dict[str, Any], header: dict[str, Any]) -> str:

@@ -67,7 +67,7 @@ def udr(
         "UDR_DATABASE_URL": database,
         "UDR_ISSUER": f"{openam.url}/openam/oauth2",
         "UDR_VALIDATION_MODE": mode,
-        "UDR_PROVIDER_TIMEOUT": "1",
+        "UDR_PROVIDER_TIMEOUT": "2",
         "UDR_JWKS_REFRESH_INTERVAL": "0",
     }
     log_path = tmp_path_factory.mktemp(f"udr-{mode}") / "udr.log"
@@ -220,7 +220,7 @@ def test_provider_misbehaving_fails_closed(
     token = password_token(openam, "alice")
     httpx.post(
         f"{openam.url}/openam/__test__/faults",
-        json={"mode": fault, "seconds": 30, "delay": 3},
+        json={"mode": fault, "seconds": 30, "delay": 6},
     )
 
     response = usage(udr, KEYSTONEIDS["alice"], token)
