@@ -8,6 +8,7 @@ services only; a suite whose service is not given skips with the reason.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from contracts.checks import expect_status
 from contracts.findings import FindingsReport
 from contracts.oidc import FlowError, ProviderClient, TokenSet
 from contracts.stack import (
@@ -220,3 +222,41 @@ def outage(environment: Environment) -> ProviderOutage:
         "cannot take an outside provider down: give --provider-stop-command and "
         "--provider-start-command to check that the UDR fails closed"
     )
+
+
+@pytest.fixture
+def expired_token(
+    provider: ProviderClient, target: Target, user: User, client: Client
+) -> str:
+    """A token the provider issued and now calls expired.
+
+    From our provider's test-control API (minted already expired), else from a
+    short-lived client (`--short-lived-client-id`) once its lifetime is over.
+    """
+    if target.test_control_url:
+        minted = httpx.post(
+            f"{target.test_control_url}/tokens",
+            json={
+                "sub": user.username,
+                "client_id": client.client_id,
+                "scope": "openid keystoneid",
+                "lifetime": -60,
+            },
+            timeout=10.0,
+        )
+        expect_status(minted, 200, 201)
+        return str(minted.json()["access_token"])
+    if target.short_lived_client is None:
+        pytest.skip(
+            "no way to get an expired token: no test-control API and no "
+            "--short-lived-client-id"
+        )
+    tokens = provider.user_tokens(
+        target.short_lived_client, user, redirect_uri=target.redirect_uri
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if provider.userinfo(tokens.access_token).status_code == 401:
+            return tokens.access_token
+        time.sleep(0.5)  # polling the provider for the token's expiry
+    pytest.fail("the short-lived client's token did not expire within 90 s")

@@ -190,3 +190,24 @@ def test_rfc7009_2_1_revocation_requires_client_authentication(
     )
     expect_oauth_error(response, (400, 401), "invalid_client")
     expect_status(provider.userinfo(fresh_tokens.access_token), 200)
+
+
+def test_rfc6750_3_1_userinfo_expired_token(
+    provider: ProviderClient, expired_token: str
+) -> None:
+    """Userinfo refuses an expired token 401 `invalid_token`."""
+    response = provider.userinfo(expired_token)
+    expect_status(response, 401)
+    expect_bearer_challenge(response, "invalid_token")
+
+
+def test_rfc7662_2_2_expired_token_inactive(
+    provider: ProviderClient, introspection_client: Client, expired_token: str
+) -> None:
+    """Introspecting an expired token answers `active: false`."""
+    response = provider.introspect(expired_token, introspection_client)
+    expect_status(response, 200)
+    body = json_body(response)
+    assert isinstance(body, dict) and body.get("active") is False, (
+        f"an expired token is still active: {describe(response)}"
+    )

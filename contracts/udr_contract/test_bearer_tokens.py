@@ -13,14 +13,13 @@ import httpx
 import pytest
 
 from contracts.checks import (
-    describe,
     expect_bearer_challenge,
     expect_no_usage,
     expect_status,
 )
 from contracts.forge import TokenForge, tampered
 from contracts.oidc import ProviderClient, TokenSet
-from contracts.target import Client, Target, User
+from contracts.target import Client, Target
 from contracts.udr_contract.conftest import usage_path
 
 pytestmark = pytest.mark.udr_contract
@@ -158,75 +157,15 @@ def test_rfc7009_2_revoked_token_401(
     expect_unauthorized(_ask(udr, own_keystoneid, period, headers=headers))
 
 
-def test_rfc6750_3_1_provider_expired_token_401(
+def test_rfc6750_3_1_expired_token_401(
     udr: httpx.Client,
     own_keystoneid: str,
     period: dict[str, str],
-    provider_required: ProviderClient,
-    test_control: httpx.Client,
-    target: Target,
-    user: User,
+    expired_token: str,
 ) -> None:
-    """A token signed by the provider itself, once expired, is refused 401."""
-    client_id = target.client.client_id if target.client else "dashboard"
-    minted = test_control.post(
-        "/tokens",
-        json={
-            "sub": user.username,
-            "client_id": client_id,
-            "scope": "openid profile keystoneid",
-            "claims": {"keystoneid": own_keystoneid},
-            "lifetime": -60,
-        },
-    )
-    expect_status(minted, 200, 201)
-    token = minted.json()["access_token"]
-    precondition = provider_required.userinfo(token)
-    assert precondition.status_code == 401, (
-        f"the provider itself accepts its expired token: {describe(precondition)}"
-    )
-    headers = {"Authorization": f"Bearer {token}"}
+    """A token the provider itself issued and now calls expired is refused 401."""
+    headers = {"Authorization": f"Bearer {expired_token}"}
     expect_unauthorized(_ask(udr, own_keystoneid, period, headers=headers))
-
-
-EXPIRY_WAIT = 90.0
-
-
-def test_rfc6750_3_1_naturally_expired_token_401(
-    udr: httpx.Client,
-    own_keystoneid: str,
-    period: dict[str, str],
-    provider_required: ProviderClient,
-    target: Target,
-    user: User,
-) -> None:
-    """A real token of a short-lived client, once the provider calls it expired: 401.
-
-    For providers without a test-control API: give `--short-lived-client-id`, a client
-    whose access tokens live a few seconds.
-    """
-    short_lived = target.short_lived_client
-    if short_lived is None:
-        pytest.skip("no short-lived client given (--short-lived-client-id)")
-    tokens = provider_required.user_tokens(
-        short_lived, user, redirect_uri=target.redirect_uri
-    )
-    _wait_until_provider_refuses(provider_required, tokens.access_token)
-    headers = {"Authorization": f"Bearer {tokens.access_token}"}
-    expect_unauthorized(_ask(udr, own_keystoneid, period, headers=headers))
-
-
-def _wait_until_provider_refuses(provider: ProviderClient, token: str) -> None:
-    """Poll userinfo until the provider itself calls the token expired."""
-    deadline = time.monotonic() + EXPIRY_WAIT
-    while time.monotonic() < deadline:
-        if provider.userinfo(token).status_code == 401:
-            return
-        time.sleep(0.5)  # polling the provider for the token's expiry
-    raise AssertionError(
-        f"the provider still accepts the short-lived client's token after "
-        f"{EXPIRY_WAIT:.0f}s; is its access token lifetime really short?"
-    )
 
 
 def test_rfc6750_2_3_token_in_query_string_refused(
