@@ -335,3 +335,39 @@ def test_jwt_mode_with_an_audience_requires_it(
     response = usage(udr_with_audience, KEYSTONEIDS["alice"], token)
 
     assert response.status_code == status
+
+
+@pytest.fixture(scope="module")
+def udr_jwks_every_time(
+    openam: ServiceProcess, database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServiceProcess]:
+    """jwt mode that fetches the JWKS for every request (UDR_JWKS_MAX_AGE=0)."""
+    env = {
+        "UDR_DATABASE_URL": database,
+        "UDR_ISSUER": f"{openam.url}/openam/oauth2",
+        "UDR_VALIDATION_MODE": "jwt",
+        "UDR_JWKS_MAX_AGE": "0",
+        "UDR_PROVIDER_TIMEOUT": "2",
+    }
+    log_path = tmp_path_factory.mktemp("udr-jwks") / "udr.log"
+    with ServiceProcess("udr", env=env, log_path=log_path) as process:
+        yield process
+
+
+@pytest.mark.step(6)
+@pytest.mark.attack("provider-down")
+@pytest.mark.parametrize("fault", ["error", "garbage", "slow"])
+def test_jwt_mode_fails_closed_when_it_cannot_fetch_the_keys(
+    fault: str, openam: ServiceProcess, udr_jwks_every_time: ServiceProcess
+) -> None:
+    token = password_token(openam, "alice")
+    assert usage(udr_jwks_every_time, KEYSTONEIDS["alice"], token).status_code == 200
+    httpx.post(
+        f"{openam.url}/openam/__test__/faults",
+        json={"mode": fault, "seconds": 30, "delay": 6},
+    )
+
+    response = usage(udr_jwks_every_time, KEYSTONEIDS["alice"], token)
+
+    assert response.status_code == 503
+    assert response.json()["error"] == "temporarily_unavailable"
