@@ -131,6 +131,7 @@ def environment(
     config = request.config
     options = _options(config)
     report = config.pluginmanager.get_plugin("contracts-findings")
+    run_dir: Path | None = None
     with ExitStack() as resources:
         if config.getoption("--interop"):
             run_dir = tmp_path_factory.mktemp("interop")
@@ -148,6 +149,7 @@ def environment(
             env = Environment(with_options(target, {"ours": True}), StackOutage(stack))
         if isinstance(report, FindingsReport):
             report.target = env.target.describe()
+            report.logs = str(run_dir) if run_dir else None
         yield env
 
 

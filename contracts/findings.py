@@ -70,6 +70,7 @@ class FindingsReport:
 
     path: Path
     target: str = "(not resolved)"
+    logs: str | None = None  # where the services started for the run keep their logs
     outcomes: list[Outcome] = field(default_factory=list)
     _docs: dict[str, str] = field(default_factory=dict)
 
@@ -98,7 +99,7 @@ class FindingsReport:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(render(self.target, self.outcomes))
+        self.path.write_text(render(self.target, self.outcomes, self.logs))
 
     def pytest_terminal_summary(
         self, terminalreporter: pytest.TerminalReporter
@@ -121,7 +122,7 @@ def _message(report: pytest.TestReport) -> str:
     return str(report.longrepr or "")[-600:]
 
 
-def render(target: str, outcomes: Iterable[Outcome]) -> str:
+def render(target: str, outcomes: Iterable[Outcome], logs: str | None = None) -> str:
     outcomes = list(outcomes)
     failed = [o for o in outcomes if o.outcome == "failed"]
     errors = [o for o in outcomes if o.outcome == "error"]
@@ -133,6 +134,7 @@ def render(target: str, outcomes: Iterable[Outcome]) -> str:
         "",
         f"Target: {target}  ",
         f"Run: {when}  ",
+        *([f"Service logs: {logs}  "] if logs else []),
         f"Result: {len(failed)} finding(s), {len(passed)} rule(s) held, "
         f"{len(skipped)} not checked, {len(errors)} could not run.",
         "",
