@@ -168,3 +168,26 @@ def test_setup_errors_are_not_counted_as_findings() -> None:
     )
     assert "## Could not run" in text
     assert "- Observed: ServiceFailedToStart: exit" in text
+
+
+def test_flat_credentials_file_as_the_readme_shows() -> None:
+    target = target_from_document(
+        {
+            "openam_url": "https://sso/openam",
+            "udr_url": "https://udr",
+            "users": [
+                {"username": "alice", "password": "a", "keystoneid": "ka"},
+                {"username": "bob", "password": "b", "keystoneid": "kb"},
+            ],
+            "client": {"client_id": "dashboard", "client_secret": "d"},
+            "introspection_client": {"client_id": "udr", "client_secret": "u"},
+            "short_lived_client": {"client_id": "quick", "client_secret": "q"},
+            "redirect_uri": "https://dash/callback",
+        }
+    )
+    assert target.provider_issuer == "https://sso/openam/oauth2"
+    assert target.user == User("alice", "a", "ka")
+    assert target.other_existing_keystoneid == "kb"
+    assert target.introspection_client is not None
+    assert target.short_lived_client is not None
+    assert target.redirect_uri == "https://dash/callback"
