@@ -7,7 +7,6 @@ is `InvalidToken` (401), a provider that cannot answer is `ProviderUnavailable` 
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 import time
 from collections import OrderedDict
@@ -20,8 +19,6 @@ from udr.config import Settings, ValidationMode
 from udr.errors import InvalidToken
 from udr.jose_verify import JwksVerifier, unverified_claims
 from udr.provider import ProviderClient, json_object, unavailable
-
-log = logging.getLogger("udr.validation")
 
 _REFUSED = (400, 401, 403)  # the provider's ways of saying "not this token"
 
