@@ -178,6 +178,67 @@ def _write_private_json(path: Path, document: dict[str, Any]) -> None:
         json.dump(document, file)
 
 
+def _provider_clients(secret: dict[str, str], callback: str) -> list[dict[str, Any]]:
+    """The clients of docs/design.md, plus one whose tokens live two seconds."""
+    user_scopes = ["openid", "profile", "email", "keystoneid", "offline_access"]
+    return [
+        {
+            "client_id": "dashboard",
+            "client_secret": secret["dashboard"],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "redirect_uris": [callback],
+            "scopes": user_scopes,
+        },
+        {
+            "client_id": "short_lived",
+            "client_secret": secret["short_lived"],
+            "grant_types": ["authorization_code"],
+            "redirect_uris": [callback],
+            "scopes": ["openid", "profile", "keystoneid"],
+            "access_token_lifetime": 2,
+        },
+        {
+            "client_id": "udr",
+            "client_secret": secret["udr"],
+            "grant_types": ["client_credentials"],
+            "scopes": [],
+        },
+        {
+            "client_id": "collector",
+            "client_secret": secret["collector"],
+            "grant_types": ["client_credentials"],
+            "scopes": ["udr:write"],
+        },
+    ]
+
+
+def _interop_state(
+    issuer: str,
+    udr_url: str,
+    dashboard_url: str,
+    users: list[dict[str, Any]],
+    secret: dict[str, str],
+) -> dict[str, Any]:
+    """The interop stack described like the e2e state file."""
+    return {
+        "openam": {"url": issuer.removesuffix("/oauth2"), "issuer": issuer},
+        "udr": {"url": udr_url},
+        "dashboard": {"url": dashboard_url},
+        "users": [
+            {
+                "username": u["username"],
+                "password": u["password"],
+                "keystoneid": u["claims"]["keystoneid"],
+            }
+            for u in users
+        ],
+        "clients": {
+            cid: {"client_id": cid, "client_secret": value}
+            for cid, value in secret.items()
+        },
+    }
+
+
 @contextmanager
 def interop_stack(run_dir: Path) -> Iterator[tuple[Target, ProviderOutage]]:
     """oidc-provider plus our UDR and dashboard (code login) configured against it."""
@@ -185,77 +246,44 @@ def interop_stack(run_dir: Path) -> Iterator[tuple[Target, ProviderOutage]]:
     users = _interop_users()
     client_ids = ("dashboard", "udr", "collector", "short_lived")
     secret = {cid: secrets.token_urlsafe(32) for cid in client_ids}
-    dashboard_port = free_port()
+    udr_port, dashboard_port = free_port(), free_port()
+    udr_url = f"http://{LOOPBACK}:{udr_port}"
     dashboard_url = f"http://{LOOPBACK}:{dashboard_port}"
-    config = {
-        "cookie_key": secrets.token_urlsafe(32),
-        "users": users,
-        "clients": [
-            {
-                "client_id": "dashboard",
-                "client_secret": secret["dashboard"],
-                "grant_types": ["authorization_code", "refresh_token"],
-                "redirect_uris": [f"{dashboard_url}/callback"],
-                "scopes": [
-                    "openid",
-                    "profile",
-                    "email",
-                    "keystoneid",
-                    "offline_access",
-                ],
-            },
-            {
-                "client_id": "short_lived",
-                "client_secret": secret["short_lived"],
-                "grant_types": ["authorization_code"],
-                "redirect_uris": [f"{dashboard_url}/callback"],
-                "scopes": ["openid", "profile", "keystoneid"],
-                "access_token_lifetime": 2,
-            },
-            {
-                "client_id": "udr",
-                "client_secret": secret["udr"],
-                "grant_types": ["client_credentials"],
-                "scopes": [],
-            },
-            {
-                "client_id": "collector",
-                "client_secret": secret["collector"],
-                "grant_types": ["client_credentials"],
-                "scopes": ["udr:write"],
-            },
-        ],
-    }
-    _write_private_json(run_dir / "oidc-provider.json", config)
-    provider = NodeProvider(
-        run_dir / "oidc-provider.json", run_dir / "oidc-provider.log"
+
+    config_path = run_dir / "oidc-provider.json"
+    _write_private_json(
+        config_path,
+        {
+            "cookie_key": secrets.token_urlsafe(32),
+            "users": users,
+            "clients": _provider_clients(secret, f"{dashboard_url}/callback"),
+        },
     )
+    provider = NodeProvider(config_path, run_dir / "oidc-provider.log")
     database_url = f"sqlite:///{run_dir / 'udr.db'}"
     keystoneids = sorted({u["claims"]["keystoneid"] for u in users})
     _seed(database_url, keystoneids, run_dir / "udr-demo-data.log")
 
-    udr_port = free_port()
+    udr_env = {
+        "UDR_DATABASE_URL": database_url,
+        "UDR_ISSUER": provider.issuer,
+        "UDR_CLIENT_ID": "udr",
+        "UDR_CLIENT_SECRET": secret["udr"],
+    }
+    dashboard_env = {
+        "DASHBOARD_PUBLIC_URL": dashboard_url,
+        "DASHBOARD_ISSUER": provider.issuer,
+        "DASHBOARD_CLIENT_ID": "dashboard",
+        "DASHBOARD_CLIENT_SECRET": secret["dashboard"],
+        "DASHBOARD_UDR_URL": udr_url,
+        "DASHBOARD_LOGIN_METHODS": "code",
+    }
     udr = ServiceProcess(
-        "udr",
-        port=udr_port,
-        env={
-            "UDR_DATABASE_URL": database_url,
-            "UDR_ISSUER": provider.issuer,
-            "UDR_CLIENT_ID": "udr",
-            "UDR_CLIENT_SECRET": secret["udr"],
-        },
-        log_path=run_dir / "udr.log",
+        "udr", env=udr_env, log_path=run_dir / "udr.log", port=udr_port
     )
     dashboard = ServiceProcess(
         "dashboard",
-        env={
-            "DASHBOARD_PUBLIC_URL": dashboard_url,
-            "DASHBOARD_ISSUER": provider.issuer,
-            "DASHBOARD_CLIENT_ID": "dashboard",
-            "DASHBOARD_CLIENT_SECRET": secret["dashboard"],
-            "DASHBOARD_UDR_URL": f"http://{LOOPBACK}:{udr_port}",
-            "DASHBOARD_LOGIN_METHODS": "code",
-        },
+        env=dashboard_env,
         log_path=run_dir / "dashboard.log",
         port=dashboard_port,
     )
@@ -263,26 +291,7 @@ def interop_stack(run_dir: Path) -> Iterator[tuple[Target, ProviderOutage]]:
         provider.start()
         udr.start(START_TIMEOUT)
         dashboard.start(START_TIMEOUT)
-        state = {
-            "openam": {
-                "url": provider.issuer.removesuffix("/oauth2"),
-                "issuer": provider.issuer,
-            },
-            "udr": {"url": udr.url},
-            "dashboard": {"url": dashboard_url},
-            "users": [
-                {
-                    "username": u["username"],
-                    "password": u["password"],
-                    "keystoneid": u["claims"]["keystoneid"],
-                }
-                for u in users
-            ],
-            "clients": {
-                cid: {"client_id": cid, "client_secret": value}
-                for cid, value in secret.items()
-            },
-        }
+        state = _interop_state(provider.issuer, udr_url, dashboard_url, users, secret)
         yield target_from_document(state), NodeOutage(provider)
     finally:
         dashboard.stop()
