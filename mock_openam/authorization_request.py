@@ -149,5 +149,7 @@ def single_parameters(items: Iterable[tuple[str, str]], realm: Realm) -> dict[st
             raise InvalidRequest("a parameter is repeated", realm=realm.name)
         if len(value) > MAX_PARAM_CHARS or len(params) > 50:
             raise InvalidRequest("a parameter is too long", realm=realm.name)
+        if "\x00" in value:
+            raise InvalidRequest(f"parameter {name} is invalid", realm=realm.name)
         params[name] = value
     return params

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from .audit import note
 from .authorization_request import (
+    MAX_PARAM_CHARS,
     AuthorizationError,
     AuthorizationRequest,
     parse_authorization_request,
@@ -37,15 +38,18 @@ from .store import AuthorizationCode, Session, digest
 router = APIRouter(tags=["authorization"])
 
 _AUTHORIZE_PARAMS = {
-    "response_type": string("code; anything else is redirected as an error"),
-    "client_id": string("the client"),
-    "redirect_uri": string("exactly one of the client's redirect URIs"),
-    "scope": string("space-delimited scopes"),
-    "state": string("opaque value echoed to the client"),
-    "nonce": string("OpenID Connect nonce"),
-    "code_challenge": string("RFC 7636 S256 challenge"),
-    "code_challenge_method": string("S256; anything else is redirected as an error"),
-    "prompt": string("none, login"),
+    name: {**string(description), "maxLength": MAX_PARAM_CHARS}
+    for name, description in {
+        "response_type": "code; anything else is redirected as an error",
+        "client_id": "the client",
+        "redirect_uri": "exactly one of the client's redirect URIs",
+        "scope": "space-delimited scopes",
+        "state": "opaque value echoed to the client",
+        "nonce": "OpenID Connect nonce",
+        "code_challenge": "RFC 7636 S256 challenge",
+        "code_challenge_method": "S256; anything else is redirected as an error",
+        "prompt": "none, login",
+    }.items()
 }
 
 

@@ -87,8 +87,17 @@ def one_of_forms(*schemas: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Form values may not hold NUL (RFC 6749 appendix A allows none) nor exceed the limit
+# of `forms.MAX_VALUE_CHARS`.
+NO_NUL = "^[^\\x00]*$"
+
+
 def string(description: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "string", "description": description, **extra}
+    """A string parameter as the forms accept it."""
+    schema = {"type": "string", "description": description, "maxLength": 16384}
+    if "pattern" not in extra:
+        schema["pattern"] = NO_NUL
+    return {**schema, **extra}
 
 
 REALM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
