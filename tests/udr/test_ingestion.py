@@ -101,6 +101,20 @@ def test_same_id_with_other_content_is_a_conflict_and_stores_nothing(
     assert _stored(client) == before
 
 
+def test_same_id_twice_in_one_batch_with_other_content_is_a_conflict(
+    client: TestClient, collector: dict[str, str]
+) -> None:
+    before = _stored(client)
+
+    response = client.post(
+        URL, json={"records": [rec(7), rec(7, unit="kB")]}, headers=collector
+    )
+
+    assert response.status_code == 409
+    assert response.json()["index"] == 1
+    assert _stored(client) == before
+
+
 def test_same_instant_in_another_offset_is_the_same_content(
     client: TestClient, collector: dict[str, str]
 ) -> None:
