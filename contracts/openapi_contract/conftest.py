@@ -11,6 +11,7 @@ a report.
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import httpx
@@ -88,6 +89,10 @@ class Credentials:
         token = response.json().get("access_token")
         return str(token) if token else None
 
+    def close(self) -> None:
+        if self.provider is not None:
+            self.provider.close()
+
     def collect(self) -> dict[str, str | None]:
         return {"user": self.user_token(), "collector": self.collector_token()}
 
@@ -135,25 +140,29 @@ def install_auth(schema: BaseSchema, credentials: Credentials) -> None:
 
 
 @pytest.fixture(scope="session")
-def provider_openapi(target: Target, request: pytest.FixtureRequest) -> BaseSchema:
+def provider_openapi(
+    target: Target, request: pytest.FixtureRequest
+) -> Iterator[BaseSchema]:
     option = request.config.getoption("--openam-openapi-url")
-    if option is None and target.openam_url is None:
+    where = target.openam_url or target.provider_issuer
+    if option is None and where is None:
         pytest.skip("no provider given (--openam-url)")
-    url = option or f"{_origin(target.openam_url or '')}/openapi.json"
-    schema = _load(url, _origin(target.openam_url or url))
-    install_auth(schema, Credentials(target))
+    url = option or f"{_origin(where or '')}/openapi.json"
+    schema = _load(url, _origin(where or url))
+    credentials = Credentials(target)
+    install_auth(schema, credentials)
     # The test-control API changes the provider's state on purpose; it is no contract.
-    return schema.exclude(path_regex=r"/__test__/")
+    yield schema.exclude(path_regex=r"/__test__/")
+    credentials.close()
 
 
 @pytest.fixture(scope="session")
-def udr_openapi(target: Target, request: pytest.FixtureRequest) -> BaseSchema:
+def udr_openapi(target: Target, request: pytest.FixtureRequest) -> Iterator[BaseSchema]:
     if target.udr_url is None:
         pytest.skip("no UDR given (--udr-url)")
-    url = (
-        request.config.getoption("--udr-openapi-url")
-        or f"{target.udr_url}/openapi.json"
-    )
-    schema = _load(url, target.udr_url)
-    install_auth(schema, Credentials(target))
-    return schema
+    option = request.config.getoption("--udr-openapi-url")
+    schema = _load(option or f"{target.udr_url}/openapi.json", target.udr_url)
+    credentials = Credentials(target)
+    install_auth(schema, credentials)
+    yield schema
+    credentials.close()
