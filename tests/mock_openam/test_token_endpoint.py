@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
+from urllib.parse import quote_plus
 
 import pytest
 from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import KeySet
+
+from mock_openam import Settings, create_app
+from mock_openam.config import Client, ProviderConfig
 
 from .conftest import (
     BASE,
@@ -16,6 +21,7 @@ from .conftest import (
     ISSUER,
     KEYSTONEIDS,
     PASSWORDS,
+    FakeClock,
     password_grant,
 )
 
@@ -339,3 +345,34 @@ def test_password_grant_lockout_ends_after_the_lockout_period(
     clock.advance(61)
 
     password_grant(client, "bob")
+
+
+def test_basic_credentials_are_form_urlencoded_per_rfc6749_2_3_1(
+    settings: Settings, clock: FakeClock
+) -> None:
+    secret = "s3cr:t+with/odd&chars é"
+    config = ProviderConfig(
+        clients=(
+            Client(
+                client_id="odd:client",
+                client_secret=secret,
+                grant_types=("client_credentials",),
+                scopes=("udr:write",),
+            ),
+        )
+    )
+    encoded = base64.b64encode(
+        f"{quote_plus('odd:client')}:{quote_plus(secret)}".encode()
+    ).decode()
+
+    with TestClient(create_app(settings, config=config, clock=clock)) as client:
+        response = client.post(
+            TOKEN_URL,
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": f"Basic {encoded}"},
+        )
+
+    assert response.status_code == 200
+    assert verified_claims(client, response.json()["access_token"])["sub"] == (
+        "odd:client"
+    )
