@@ -1,9 +1,11 @@
-"""The UDR contract can fail: against a UDR that trusts the id in the path, it must.
+"""The UDR contract can fail: against deliberately broken UDRs, it must.
 
 `contracts/fixtures/trusting_udr.py` validates tokens with the provider (steps 5 and 6
-right) and then serves whatever `keystoneid` the path names (step 7 missing). The UDR
-contract, run against it in a separate pytest process as an outside user would run
-it, must fail with findings that name step 7, and only rules it really breaks.
+right) and then serves whatever `keystoneid` the path names (step 7 missing).
+`contracts/fixtures/unverified_jwt_udr.py` compares the ids (step 7 right) but believes
+the JWT's claims without verifying it (steps 5 and 6 missing). The UDR contract, run
+against each in a separate pytest process as an outside user would run it, must fail
+with findings that name the broken rules, and only those.
 """
 
 from __future__ import annotations
@@ -37,31 +39,47 @@ def _client(client_id: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    run_dir = tmp_path_factory.mktemp("broken-udr")
+def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Our mock provider alone, without its test-control API, like an outside one."""
     port = free_port()
-    provider = ServiceProcess(
+    process = ServiceProcess(
         "mock_openam",
         env={"OPENAM_PUBLIC_URL": f"http://127.0.0.1:{port}"},
-        log_path=run_dir / "mock_openam.log",
+        log_path=tmp_path_factory.mktemp("provider") / "mock_openam.log",
         port=port,
     )
-    with provider:
-        issuer = f"{provider.url}/openam/oauth2"
-        trusting = ServiceProcess(
-            "contracts.fixtures.trusting_udr",
-            env={"TRUSTING_UDR_ISSUER": issuer},
-            log_path=run_dir / "trusting_udr.log",
-        )
-        with trusting:
-            yield f"{provider.url}/openam", trusting.url
+    with process:
+        yield f"{process.url}/openam"
+
+
+def _broken_udr(
+    module: str, provider: str, tmp_path_factory: pytest.TempPathFactory
+) -> ServiceProcess:
+    return ServiceProcess(
+        f"contracts.fixtures.{module}",
+        env={"TRUSTING_UDR_ISSUER": f"{provider}/oauth2"},
+        log_path=tmp_path_factory.mktemp(module) / f"{module}.log",
+    )
+
+
+Run = tuple[int, str, ET.Element]
 
 
 @pytest.fixture(scope="module")
-def contract_run(
-    services: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> tuple[int, str, ET.Element]:
-    openam_url, udr_url = services
+def trusting_run(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    with _broken_udr("trusting_udr", provider, tmp_path_factory) as udr:
+        return _contract_run(provider, udr.url, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def unverified_run(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    with _broken_udr("unverified_jwt_udr", provider, tmp_path_factory) as udr:
+        return _contract_run(provider, udr.url, tmp_path_factory)
+
+
+def _contract_run(
+    openam_url: str, udr_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Run:
     out = tmp_path_factory.mktemp("contract-run")
     alice, bob = _user("alice"), _user("bob")
     command = [
@@ -90,15 +108,21 @@ def _failed_tests(junit: ET.Element) -> set[str]:
     }
 
 
-def test_trusting_udr_fails_the_contract(
-    contract_run: tuple[int, str, ET.Element],
-) -> None:
-    returncode, report, _ = contract_run
+def _passed_tests(junit: ET.Element) -> set[str]:
+    return {
+        case.attrib["name"]
+        for case in junit.iter("testcase")
+        if all(child.tag in {"system-out", "system-err"} for child in case)
+    }
+
+
+def test_trusting_udr_fails_the_contract(trusting_run: Run) -> None:
+    returncode, report, _ = trusting_run
     assert returncode == 1, f"pytest exit code {returncode}; report:\n{report}"
 
 
-def test_findings_name_step7(contract_run: tuple[int, str, ET.Element]) -> None:
-    _, report, junit = contract_run
+def test_findings_name_step7(trusting_run: Run) -> None:
+    _, report, junit = trusting_run
     failed = _failed_tests(junit)
     assert "test_step7_other_keystoneid_forbidden" in failed
     assert "test_step7_unknown_keystoneid_forbidden" in failed
@@ -106,17 +130,39 @@ def test_findings_name_step7(contract_run: tuple[int, str, ET.Element]) -> None:
     assert "Rule: Another existing `keystoneid` is refused 403" in report
 
 
-def test_only_step7_is_found_broken(contract_run: tuple[int, str, ET.Element]) -> None:
+def test_only_step7_is_found_broken(trusting_run: Run) -> None:
     """The fixture gets steps 5 and 6 right, so no finding may name another rule."""
-    _, _, junit = contract_run
+    _, _, junit = trusting_run
     failed = _failed_tests(junit)
     assert failed, "no finding at all"
     assert all(name.startswith("test_step7_") for name in failed), sorted(failed)
-    passed = {
-        case.attrib["name"]
-        for case in junit.iter("testcase")
-        if len(case) == 0
-        or all(child.tag in {"system-out", "system-err"} for child in case)
-    }
+    passed = _passed_tests(junit)
     assert "test_step8_own_keystoneid_served" in passed
     assert any(name.startswith("test_step5_forged_token_401") for name in passed)
+
+
+def test_unverified_jwt_udr_fails_on_forged_tokens(unverified_run: Run) -> None:
+    returncode, report, junit = unverified_run
+    assert returncode == 1, f"pytest exit code {returncode}; report:\n{report}"
+    failed = _failed_tests(junit)
+    for forgery in [
+        "alg-none",
+        "attacker-key-provider-kid",
+        "hs256-provider-public-key",
+        "wrong-issuer",
+        "wrong-audience",
+    ]:
+        assert f"test_step5_forged_token_401[{forgery}]" in failed, sorted(failed)
+    assert "test_step5_tampered_token_401" in failed
+    assert "test_rfc7009_2_revoked_token_401" in failed
+    assert "Flow step 5: forged token 401" in report
+
+
+def test_unverified_jwt_udr_keeps_step7(unverified_run: Run) -> None:
+    """It compares the ids, so no step 7 or 8 rule may be reported broken."""
+    _, _, junit = unverified_run
+    failed = _failed_tests(junit)
+    assert not [n for n in failed if n.startswith(("test_step7", "test_step8"))]
+    passed = _passed_tests(junit)
+    assert "test_step7_other_keystoneid_forbidden" in passed
+    assert "test_step5_forged_token_401[expired]" in passed
