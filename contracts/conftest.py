@@ -90,6 +90,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="our stack only: the UDR's validation mode",
     )
     group.addoption(
+        "--https",
+        action="store_true",
+        help="our stack only: over TLS with a local CA",
+    )
+    group.addoption(
         "--interop",
         action="store_true",
         help="run against oidc-provider (npm) with our UDR and dashboard behind it",
@@ -144,7 +149,11 @@ def environment(
         else:
             run_dir = tmp_path_factory.mktemp("stack")
             target, stack = resources.enter_context(
-                our_stack(run_dir, config.getoption("--udr-mode"))
+                our_stack(
+                    run_dir,
+                    config.getoption("--udr-mode"),
+                    https=config.getoption("--https"),
+                )
             )
             env = Environment(with_options(target, {"ours": True}), StackOutage(stack))
         if isinstance(report, FindingsReport):

@@ -88,11 +88,32 @@ def _answers(url: str) -> bool:
 
 @contextmanager
 def our_stack(
-    run_dir: Path, udr_mode: ValidationMode
+    run_dir: Path, udr_mode: ValidationMode, *, https: bool = False
 ) -> Iterator[tuple[Target, Stack]]:
-    with Stack(run_dir, udr_mode=udr_mode) as stack:
+    """Our three services; over TLS, this process trusts their local CA meanwhile."""
+    with Stack(run_dir, https=https, udr_mode=udr_mode) as stack:
         target = target_from_document(stack.state)
-        yield target, stack
+        if stack.ca_file is None:
+            yield target, stack
+            return
+        with trusting_ca(stack.ca_file):
+            yield target, stack
+
+
+@contextmanager
+def trusting_ca(ca_file: Path) -> Iterator[None]:
+    """httpx (`SSL_CERT_FILE`) and requests (`REQUESTS_CA_BUNDLE`) trust `ca_file`."""
+    names = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update({name: str(ca_file) for name in names})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 # -- interop ---------------------------------------------------------------------------
