@@ -53,6 +53,16 @@ def contracts(session: nox.Session) -> None:
         "--findings-report=reports/contracts-findings.md",
         *session.posargs,
     )
+    if not session.posargs:  # our stack once more, over TLS: the protocol contracts
+        session.run(
+            "pytest",
+            "contracts",
+            "--https",
+            "-m",
+            "provider_contract or udr_contract",
+            "--junitxml=reports/contracts-https.xml",
+            "--findings-report=reports/contracts-https-findings.md",
+        )
 
 
 @nox.session
