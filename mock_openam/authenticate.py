@@ -110,7 +110,7 @@ def _callbacks(provider: Provider, realm: Realm) -> dict[str, Any]:
     """The first answer of the callback exchange: a name and a password to fill in."""
     auth_id = new_secret()
     expires = provider.now() + _CALLBACK_SECONDS
-    provider.store.callbacks[auth_id] = (realm.name, expires)
+    provider.store.add_callback(auth_id, realm.name, expires)
     return {
         "authId": auth_id,
         "template": "",

@@ -46,12 +46,13 @@ def login_page(
     username: str = "",
 ) -> HTMLResponse:
     tx, csrf_token = new_secret(), new_secret()
-    provider.store.logins[tx] = PendingLogin(
+    pending = PendingLogin(
         realm=realm.name,
         params=params,
         csrf_token=csrf_token,
         exp=provider.now() + LOGIN_FORM_SECONDS,
     )
+    provider.store.add_pending_login(tx, pending)
     context = {
         "action": request.url.path,
         "tx": tx,

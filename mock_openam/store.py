@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PURGE_INTERVAL = 10.0
+# Most pending logins and callback exchanges kept: a flood of unfinished logins evicts
+# the oldest instead of growing the process without bound.
+MAX_PENDING = 10_000
 
 
 def digest(value: str) -> str:
@@ -164,6 +167,12 @@ class Store:
             session.ended = True
         return count
 
+    def add_pending_login(self, tx: str, pending: PendingLogin) -> None:
+        _bounded_insert(self.logins, tx, pending)
+
+    def add_callback(self, auth_id: str, realm: str, exp: int) -> None:
+        _bounded_insert(self.callbacks, auth_id, (realm, exp))
+
     def purge(self, now: float) -> None:
         """Forget what expired; revoked but unexpired tokens stay known as revoked.
 
@@ -187,3 +196,10 @@ class Store:
         live |= {r.grant_id for r in self.refresh_tokens.values()}
         live |= {c.grant_id for c in self.codes.values()}
         self.grants = {k: v for k, v in self.grants.items() if k in live}
+
+
+def _bounded_insert(table: dict[str, Any], key: str, value: Any) -> None:
+    """Insert, first dropping the oldest entries beyond `MAX_PENDING`."""
+    while len(table) >= MAX_PENDING:
+        del table[next(iter(table))]
+    table[key] = value

@@ -408,3 +408,16 @@ def test_end_session_refuses_unregistered_uris_and_bad_hints(
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
     assert "location" not in response.headers
+
+
+def test_unfinished_logins_are_bounded_oldest_first(
+    browser: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("mock_openam.store.MAX_PENDING", 3)
+
+    pages = [
+        browser.get(f"{BASE}/authorize", params=authorize_params()) for _ in range(4)
+    ]
+
+    pending = browser.app.state.provider.store.logins  # type: ignore[attr-defined]
+    assert list(pending) == [hidden(page.text, "tx") for page in pages[1:]]
