@@ -18,7 +18,10 @@ from udr.store import SchemaTooNew, UsageStore
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if (args.ssl_certfile is None) != (args.ssl_keyfile is None):
+        parser.error("--ssl-certfile and --ssl-keyfile go together")
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
@@ -85,11 +88,17 @@ def _store(database_url: str | None) -> UsageStore:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m udr", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8090)
-    parser.add_argument("--ssl-certfile")
-    parser.add_argument("--ssl-keyfile")
+    parser = argparse.ArgumentParser(
+        prog="python -m udr",
+        description="Serve usage records (settings from UDR_* variables), or write "
+        "demo usage, or import Ceilometer samples.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090, help="default: 8090")
+    parser.add_argument(
+        "--ssl-certfile", help="serve HTTPS with this certificate chain"
+    )
+    parser.add_argument("--ssl-keyfile", help="and this private key")
     commands = parser.add_subparsers(dest="command")
 
     demo = commands.add_parser("demo-data", help="write a demo month of usage")
