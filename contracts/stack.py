@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
@@ -15,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,18 +30,17 @@ from e2e.processes import LOOPBACK, ServiceFailedToStart, ServiceProcess, free_p
 from e2e.stack import Stack, ValidationMode
 
 INTEROP_DIR = Path(__file__).with_name("interop")
-DEMO_USERS = Path(__file__).parents[1] / "mock_openam" / "demo.yaml"
 START_TIMEOUT = 30.0
 
 
-class ProviderOutage:
+class ProviderOutage(ABC):
     """Takes the provider down and brings it back, for the fail-closed rule."""
 
-    def stop(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def stop(self) -> None: ...
 
-    def start(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def start(self) -> None: ...
 
 
 class StackOutage(ProviderOutage):
@@ -186,7 +187,11 @@ class NodeOutage(ProviderOutage):
 
 
 def _interop_users() -> list[dict[str, Any]]:
-    document = yaml.safe_load(DEMO_USERS.read_text())
+    spec = importlib.util.find_spec("mock_openam")
+    if spec is None or not spec.submodule_search_locations:
+        raise ServiceFailedToStart("mock_openam (its demo users) is not installed")
+    demo = Path(next(iter(spec.submodule_search_locations))) / "demo.yaml"
+    document = yaml.safe_load(demo.read_text())
     return [
         {"username": u["username"], "password": u["password"], "claims": u["claims"]}
         for u in document["users"]
