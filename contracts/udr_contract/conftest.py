@@ -47,6 +47,14 @@ def usage_path(keystoneid: str) -> str:
     return f"/usage/users/{quote(keystoneid, safe='')}"
 
 
+def get_usage(
+    udr: httpx.Client, keystoneid: str, token: str, period: dict[str, str]
+) -> httpx.Response:
+    """Step 4 as the dashboard sends it: the id in the path, the token in the header."""
+    headers = {"Authorization": f"Bearer {token}"}
+    return udr.get(usage_path(keystoneid), params=period, headers=headers)
+
+
 @pytest.fixture(scope="session")
 def optional_provider(target: Target) -> Iterator[ProviderClient | None]:
     issuer = target.provider_issuer

@@ -12,16 +12,9 @@ import pytest
 
 from contracts.checks import expect_no_usage, expect_status
 from contracts.stack import ProviderOutage
-from contracts.udr_contract.conftest import usage_path
+from contracts.udr_contract.conftest import get_usage
 
 pytestmark = pytest.mark.udr_contract
-
-
-def _ask(
-    udr: httpx.Client, keystoneid: str, token: str, period: dict[str, str]
-) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {token}"}
-    return udr.get(usage_path(keystoneid), params=period, headers=headers)
 
 
 def test_step5_provider_unreachable_503(
@@ -34,7 +27,7 @@ def test_step5_provider_unreachable_503(
     """With the provider down, a valid token the UDR never saw gets 503 and no data."""
     outage.stop()
     try:
-        response = _ask(udr, own_keystoneid, user_token, period)
+        response = get_usage(udr, own_keystoneid, user_token, period)
     finally:
         outage.start()
     expect_status(response, 503, why="the provider cannot be asked (fail closed)")
@@ -53,7 +46,7 @@ def test_step6_provider_misbehaving_503(
     """The provider answering errors or garbage: 503 and no data, never a 500."""
     expect_status(test_control.post("/faults", json={"mode": mode, "seconds": 30}), 204)
     try:
-        response = _ask(udr, own_keystoneid, user_token, period)
+        response = get_usage(udr, own_keystoneid, user_token, period)
     finally:
         test_control.delete("/faults")
     expect_status(response, 503, why=f"the provider answers {mode} (fail closed)")

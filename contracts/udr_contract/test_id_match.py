@@ -13,16 +13,9 @@ import pytest
 
 from contracts.checks import describe, expect_no_usage, expect_status, json_body
 from contracts.target import Target
-from contracts.udr_contract.conftest import usage_path
+from contracts.udr_contract.conftest import get_usage
 
 pytestmark = pytest.mark.udr_contract
-
-
-def _get(
-    udr: httpx.Client, keystoneid: str, token: str, period: dict[str, str]
-) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {token}"}
-    return udr.get(usage_path(keystoneid), params=period, headers=headers)
 
 
 def expect_forbidden(response: httpx.Response) -> None:
@@ -35,7 +28,7 @@ def test_step8_own_keystoneid_served(
     udr: httpx.Client, own_keystoneid: str, user_token: str, period: dict[str, str]
 ) -> None:
     """The token's own `keystoneid` is answered 200 with that id's usage report."""
-    response = _get(udr, own_keystoneid, user_token, period)
+    response = get_usage(udr, own_keystoneid, user_token, period)
     expect_status(response, 200)
     body = json_body(response)
     assert isinstance(body, dict), (
@@ -54,14 +47,14 @@ def test_step7_other_keystoneid_forbidden(
     other = target.other_existing_keystoneid
     if other is None:
         pytest.skip("no other existing keystoneid known (--other-keystoneid)")
-    expect_forbidden(_get(udr, other, user_token, period))
+    expect_forbidden(get_usage(udr, other, user_token, period))
 
 
 def test_step7_unknown_keystoneid_forbidden(
     udr: httpx.Client, user_token: str, period: dict[str, str]
 ) -> None:
     """A `keystoneid` nobody has is refused 403 too, not 404: existence is not told."""
-    expect_forbidden(_get(udr, secrets.token_hex(16), user_token, period))
+    expect_forbidden(get_usage(udr, secrets.token_hex(16), user_token, period))
 
 
 def test_step7_same_answer_whether_other_id_exists(
@@ -71,8 +64,8 @@ def test_step7_same_answer_whether_other_id_exists(
     other = target.other_existing_keystoneid
     if other is None:
         pytest.skip("no other existing keystoneid known (--other-keystoneid)")
-    existing = _get(udr, other, user_token, period)
-    unknown = _get(udr, secrets.token_hex(16), user_token, period)
+    existing = get_usage(udr, other, user_token, period)
+    unknown = get_usage(udr, secrets.token_hex(16), user_token, period)
     assert (existing.status_code, existing.content) == (
         unknown.status_code,
         unknown.content,
@@ -136,7 +129,7 @@ def test_step7_lookalike_of_own_id_forbidden(
     lookalike = _lookalike(own_keystoneid, variant)
     if lookalike is None:
         pytest.skip(f"the test user's keystoneid has no {variant} variant")
-    expect_forbidden(_get(udr, lookalike, user_token, period))
+    expect_forbidden(get_usage(udr, lookalike, user_token, period))
 
 
 HOSTILE_IDS = {
@@ -155,7 +148,7 @@ def test_step7_hostile_ids_refused_without_server_error(
     udr: httpx.Client, user_token: str, period: dict[str, str], kind: str
 ) -> None:
     """Ids built to break parsers or queries are refused (4xx, not 401), never a 5xx."""
-    response = _get(udr, HOSTILE_IDS[kind], user_token, period)
+    response = get_usage(udr, HOSTILE_IDS[kind], user_token, period)
     assert 400 <= response.status_code < 500 and response.status_code != 401, (
         f"expected a refusal of the id, got {describe(response)}"
     )
