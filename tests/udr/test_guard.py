@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
 
 from tests.udr.conftest import MODES, PERIOD, MakeClient, bearer
 from tests.udr.fake_provider import FakeProvider
@@ -21,7 +23,7 @@ UNAVAILABLE = {
 }
 
 
-def _get(client, keystoneid: str, token: str):  # type: ignore[no-untyped-def]
+def _get(client: TestClient, keystoneid: str, token: str) -> Response:
     return client.get(
         f"/usage/users/{keystoneid}", params=PERIOD, headers=bearer(token)
     )

@@ -34,6 +34,7 @@ PERIOD = {
     "from": (NOW - timedelta(days=7)).strftime("%Y-%m-%dT%H:00:00Z"),
     "to": NOW.strftime("%Y-%m-%dT%H:00:00Z"),
 }
+MODE_AT_PORT: dict[int, str] = {}  # the validation mode of each UDR process
 DENIED = {
     "error": "access_denied",
     "error_description": "the token does not grant access to this keystoneid",
@@ -72,7 +73,7 @@ def udr(
     }
     log_path = tmp_path_factory.mktemp(f"udr-{mode}") / "udr.log"
     with ServiceProcess("udr", env=env, log_path=log_path) as process:
-        process.mode = mode  # type: ignore[attr-defined]
+        MODE_AT_PORT[process.port] = mode
         yield process
 
 
@@ -83,7 +84,7 @@ def _provider_behaves(openam: ServiceProcess) -> Iterator[None]:
 
 
 def _mode(udr: ServiceProcess) -> str:
-    return str(udr.mode)  # type: ignore[attr-defined]
+    return MODE_AT_PORT[udr.port]
 
 
 def password_token(openam: ServiceProcess, username: str) -> str:
