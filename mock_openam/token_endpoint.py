@@ -238,12 +238,15 @@ def refresh_token_grant(
     if (
         refresh is None
         or grant is None
-        or refresh.used
-        or grant.revoked
         or refresh.client_id != client.client_id
         or refresh.realm != realm.name
         or refresh.exp <= provider.clock()
     ):
+        raise InvalidGrant("the refresh token is invalid", realm=realm.name)
+    if refresh.used or grant.revoked:
+        # RFC 9700 section 4.14.2: a rotated refresh token presented again means one of
+        # two parties holds a stolen copy; end the whole grant, as for a reused code.
+        provider.store.revoke_grant(grant.grant_id)
         raise InvalidGrant("the refresh token is invalid", realm=realm.name)
 
     scope = refresh.scope

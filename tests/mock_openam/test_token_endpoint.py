@@ -22,6 +22,7 @@ from .conftest import (
     KEYSTONEIDS,
     PASSWORDS,
     FakeClock,
+    bearer,
     password_grant,
 )
 
@@ -146,6 +147,51 @@ def test_refresh_token_grant_rotates_the_refresh_token(client: TestClient) -> No
         "error": "invalid_grant",
         "error_description": "the refresh token is invalid",
     }
+
+
+def refresh(client: TestClient, token: str) -> Any:
+    return client.post(
+        TOKEN_URL,
+        auth=DASHBOARD,
+        data={"grant_type": "refresh_token", "refresh_token": token},
+    )
+
+
+def test_reused_refresh_token_revokes_the_whole_grant_per_rfc9700_4_14_2(
+    client: TestClient,
+) -> None:
+    first = password_grant(client, "alice")
+    second = refresh(client, first["refresh_token"])
+    assert second.status_code == 200
+    rotated = second.json()
+    userinfo = f"{BASE}/userinfo"
+    assert client.get(userinfo, headers=bearer(rotated["access_token"])).is_success
+
+    reused = refresh(client, first["refresh_token"])
+
+    assert reused.status_code == 400
+    assert reused.json()["error"] == "invalid_grant"
+    assert refresh(client, rotated["refresh_token"]).status_code == 400
+    for token in (first["access_token"], rotated["access_token"]):
+        response = client.get(userinfo, headers=bearer(token))
+        assert response.status_code == 401
+    introspected = client.post(
+        f"{BASE}/introspect", auth=DASHBOARD, data={"token": rotated["refresh_token"]}
+    )
+    assert introspected.json() == {"active": False}
+
+
+def test_refresh_token_of_another_client_revokes_nothing(client: TestClient) -> None:
+    tokens = password_grant(client, "alice")
+
+    stolen = client.post(
+        TOKEN_URL,
+        auth=COLLECTOR,
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+    )
+
+    assert stolen.status_code in (400, 401)
+    assert refresh(client, tokens["refresh_token"]).status_code == 200
 
 
 def test_refresh_token_grant_may_narrow_the_scope(client: TestClient) -> None:
