@@ -53,6 +53,8 @@ def create_app(
         title="mock_openam",
         version="0.1.0",
         description="An OpenID Connect provider on OpenAM's paths, for tests.",
+        # No `/path/` -> `/path` redirect: Starlette builds it from the Host header.
+        redirect_slashes=False,
     )
     app.state.provider = provider
     install_error_handlers(app)

@@ -43,6 +43,7 @@ KNOWN_PARAMETERS = frozenset(
     }
 )
 MAX_VALUE_CHARS = 16 * 1024
+MAX_FIELDS = 100
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
@@ -63,11 +64,16 @@ async def read_form(request: Request, *, realm: str = "/") -> dict[str, str]:
             keep_blank_values=True,
             strict_parsing=False,
             errors="strict",
-            max_num_fields=100,
+            max_num_fields=MAX_FIELDS,
         )
-    except (UnicodeDecodeError, ValueError) as exc:
+    except UnicodeDecodeError as exc:
         raise InvalidRequest(
             "the body is not valid UTF-8 form data", realm=realm
+        ) from exc
+    except ValueError as exc:
+        # parse_qsl's only ValueError when not strict: more than `max_num_fields`.
+        raise InvalidRequest(
+            f"too many form fields (at most {MAX_FIELDS})", realm=realm
         ) from exc
 
     form: dict[str, str] = {}

@@ -204,3 +204,62 @@ def test_unknown_path_is_404_with_an_error_body(client: TestClient) -> None:
 
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
+
+
+def test_too_many_form_fields_is_named_as_the_cause(client: TestClient) -> None:
+    fields = "&".join(f"x{i}=v" for i in range(100))
+
+    response = client.post(
+        f"{BASE}/access_token",
+        content=f"grant_type=client_credentials&{fields}".encode(),
+        headers={"Content-Type": FORM},
+        auth=("collector", "collector-demo-secret"),
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "too many form fields (at most 100)",
+    }
+
+
+def test_one_hundred_form_fields_are_still_read(client: TestClient) -> None:
+    fields = "&".join(f"x{i}=v" for i in range(99))
+
+    response = client.post(
+        f"{BASE}/access_token",
+        content=f"grant_type=client_credentials&{fields}".encode(),
+        headers={"Content-Type": FORM},
+        auth=("collector", "collector-demo-secret"),
+    )
+
+    assert response.status_code == 200
+
+
+def test_a_body_that_is_not_utf8_is_named_as_the_cause(client: TestClient) -> None:
+    response = client.post(
+        f"{BASE}/access_token",
+        content=b"grant_type=%ff%fe",
+        headers={"Content-Type": FORM},
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "the body is not valid UTF-8 form data",
+    }
+
+
+@pytest.mark.parametrize(
+    "path", ["/health/", f"{BASE}/.well-known/openid-configuration/"]
+)
+def test_a_trailing_slash_is_404_not_a_redirect_built_from_host(
+    client: TestClient, path: str
+) -> None:
+    response = client.get(
+        path, headers={"Host": "attacker.example"}, follow_redirects=False
+    )
+
+    assert response.status_code == 404
+    assert "location" not in response.headers
+    assert response.json()["error"] == "not_found"
