@@ -28,6 +28,7 @@ from .audit import notes_of, printable
 from .config import ConfigError, ProviderConfig, load_config
 from .errors import install_error_handlers
 from .faults import GARBAGE
+from .head import HeadAsGet
 from .openapi import install_openapi
 from .provider import Provider
 from .settings import DEMO_CONFIG, Settings
@@ -76,6 +77,8 @@ def create_app(
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    # Added first, so inside the request middleware: the log records HEAD as HEAD.
+    app.add_middleware(HeadAsGet, unsafe_suffixes=("/connect/endSession",))
     _install_request_middleware(app, provider, test_prefix)
     return app
 
