@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     key_file: Path | None = None
     access_token_lifetime: int = Field(default=3600, ge=1, le=10 * 365 * 86400)
     test_control: bool = False
-    login_failure_limit: int = Field(default=5, ge=1)
+    # 0 turns the lockout off (README: it is per user name, so anyone can trigger it).
+    login_failure_limit: int = Field(default=5, ge=0)
     login_lockout_seconds: int = Field(default=60, ge=0)
     # Common to every service (docs/design.md); the provider calls no one, so unused.
     ca_file: Path | None = None

@@ -23,7 +23,8 @@ class LoginThrottle:
     """After `limit` failures for one username, refuse it for `lockout_seconds`.
 
     Counted per username whether or not the user exists, so that the lockout tells an
-    attacker nothing about which names are real.
+    attacker nothing about which names are real. A `limit` of 0 turns it off: as anyone
+    who knows a name can lock it, a deployment may prefer no lockout at all.
     """
 
     limit: int
@@ -32,10 +33,14 @@ class LoginThrottle:
     _failures: dict[str, list[float]] = field(default_factory=dict)
 
     def locked(self, username: str) -> bool:
+        if self.limit == 0:
+            return False
         recent = self._recent(username)
         return len(recent) >= self.limit
 
     def failed(self, username: str) -> None:
+        if self.limit == 0:
+            return
         if len(self._failures) >= MAX_TRACKED_NAMES:
             self._forget_old()
         self._failures[username] = [*self._recent(username), self.clock()][

@@ -81,3 +81,13 @@ def test_throttle_memory_stays_bounded_under_random_names() -> None:
         throttle.failed(f"guess-{i}")
 
     assert len(throttle._failures) <= MAX_TRACKED_NAMES
+
+
+def test_throttle_with_limit_zero_never_locks_and_keeps_nothing() -> None:
+    throttle = LoginThrottle(limit=0, lockout_seconds=60, clock=FakeClock(1000.0))
+
+    for _ in range(20):
+        throttle.failed("mallory")
+
+    assert not throttle.locked("mallory")
+    assert throttle._failures == {}

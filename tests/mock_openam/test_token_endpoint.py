@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -391,6 +392,19 @@ def test_password_grant_lockout_ends_after_the_lockout_period(
     clock.advance(61)
 
     password_grant(client, "bob")
+
+
+def test_login_failure_limit_zero_turns_the_lockout_off(
+    rsa_key_file: Path, clock: FakeClock
+) -> None:
+    settings = Settings(key_file=rsa_key_file, login_failure_limit=0)
+    wrong = {"grant_type": "password", "username": "bob", "password": "guess"}
+
+    with TestClient(create_app(settings, clock=clock)) as client:
+        for _ in range(20):
+            assert client.post(TOKEN_URL, data=wrong, auth=DASHBOARD).status_code == 400
+
+        password_grant(client, "bob")
 
 
 def test_basic_credentials_are_form_urlencoded_per_rfc6749_2_3_1(
