@@ -110,3 +110,19 @@ def test_process_serves_https_with_its_issuer(tmp_path: Path) -> None:
 
     assert process.url.startswith("https://")
     assert body["issuer"] == f"{process.url}/openam/oauth2"
+
+
+def test_process_answers_head_with_gets_headers_and_logs_it_as_head(
+    provider: ServiceProcess,
+) -> None:
+    url = f"{provider.url}/openam/oauth2/connect/jwk_uri"
+    got = httpx.get(url)
+
+    head = httpx.head(url)
+
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == str(len(got.content))
+    recorded = httpx.get(f"{provider.url}/openam/__test__/requests").json()
+    path = "/openam/oauth2/connect/jwk_uri"
+    assert "HEAD" in [r["method"] for r in recorded if r["path"] == path]
