@@ -43,6 +43,8 @@ def create_app(settings: Settings, *, store: UsageStore | None = None) -> FastAP
         summary="Usage data records, served only when the provider vouches",
         version="1.0",
         lifespan=lifespan,
+        # `/path/` is a 404, never a 307 whose Location is built from the Host header.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.store = store
@@ -50,7 +52,8 @@ def create_app(settings: Settings, *, store: UsageStore | None = None) -> FastAP
     app.state.validator = TokenValidator(settings, provider)
     app.include_router(router)
     _add_error_handlers(app)
-    app.add_middleware(RequestLog)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(RequestLog)  # added last: the outer one, it sees HEAD as HEAD
     return app
 
 
@@ -122,3 +125,28 @@ class RequestLog:
                 request_id,
                 state.get("client_id"),
             )
+
+
+class HeadAsGet:
+    """RFC 9110 section 9.3.2: HEAD wherever GET is, with GET's status and headers
+    (Content-Length included) and no content.
+
+    The request goes on as GET in a copy of the scope (the server still knows it is
+    HEAD); the body bytes are dropped on the way out. A path without GET answers HEAD
+    405, as it answers GET.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)

@@ -51,10 +51,11 @@ class InvalidRequest(UdrError):
 
 
 class MissingToken(UdrError):
-    """No credentials at all: RFC 6750 section 3.1 wants no error code in the header."""
+    """No credentials at all: RFC 6750 section 3.1 wants no error code, so the header
+    is the bare challenge and the body names none of the RFC's codes either."""
 
     status_code = 401
-    error = "invalid_token"
+    error = "unauthorized"
 
     def headers(self) -> dict[str, str]:
         return {"WWW-Authenticate": _challenge(None, None)}
@@ -134,6 +135,17 @@ class ConflictingRecord(UdrError):
             f"record {index}: id {record_id!r} is already stored with other content",
             index=index,
         )
+
+
+class ClientGone(UdrError):
+    """The client closed the connection before its body was complete.
+
+    Nobody is left to read the answer; 499 (nginx's "client closed request") is what
+    the request log shows.
+    """
+
+    status_code = 499
+    error = "client_closed_request"
 
 
 class PayloadTooLarge(UdrError):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from pydantic import ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
-from udr.errors import InvalidRecord, PayloadTooLarge, UnsupportedMediaType
+from udr.errors import ClientGone, InvalidRecord, PayloadTooLarge, UnsupportedMediaType
 from udr.records import UsageRecord, describe
+
+log = logging.getLogger("udr.ingestion")
 
 BATCH_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -22,14 +25,28 @@ BATCH_SCHEMA: dict[str, Any] = {
 
 
 async def read_json_body(request: Request, limit: int) -> bytes:
+    """The whole body, at most `limit` bytes; a declared Content-Length over the limit
+    is refused before a byte is read."""
     content_type = request.headers.get("content-type", "application/json")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise UnsupportedMediaType("the body must be application/json")
+    too_large = PayloadTooLarge(f"the body is larger than {limit} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise too_large
+    except ClientDisconnect:
+        log.info(
+            "client disconnected after %d of %s body bytes; nothing stored",
+            len(body),
+            declared or "an undeclared number of",
+        )
+        raise ClientGone("the client closed the connection mid-body") from None
     return bytes(body)
 
 

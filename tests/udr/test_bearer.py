@@ -8,8 +8,10 @@ from tests.udr.conftest import PERIOD, MakeClient
 from tests.udr.fake_provider import FakeProvider
 
 URL = "/usage/users/k-alice"
+# RFC 6750 section 3.1: no error code when the request had no credentials; the body
+# keeps every refusal's shape but names none of the RFC's codes either.
 MISSING = {
-    "error": "invalid_token",
+    "error": "unauthorized",
     "error_description": "the request carries no bearer token",
 }
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.udr.conftest import PERIOD, MakeClient, bearer
+from tests.udr.conftest import PERIOD, MakeClient, MakeSettings, bearer
 from tests.udr.fake_provider import FakeProvider
+from udr import create_app
 
 URL = "/usage/records"
 
@@ -313,3 +317,92 @@ def test_revoked_collector_token_is_refused(
     response = client.post(URL, json={"records": [rec(0)]}, headers=bearer(token))
 
     assert response.status_code == 401
+
+
+def _post(
+    app: FastAPI, headers: dict[str, str], messages: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], int]:
+    """POST /usage/records straight into the ASGI app, as a server would hand it over:
+    the client's `messages`, then `http.disconnect` (the socket is closed). Returns what
+    the app sent and how many times it asked for the body."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": URL,
+        "raw_path": URL.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8090),
+    }
+    pending = list(messages)
+    sent: list[dict[str, Any]] = []
+    asked = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal asked
+        asked += 1
+        return pending.pop(0) if pending else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def run() -> None:
+        try:
+            await app(scope, receive, send)
+        finally:  # the provider's connections belong to this event loop
+            await app.state.provider.aclose()
+
+    asyncio.run(run())
+    return sent, asked
+
+
+def _status(sent: list[dict[str, Any]]) -> int:
+    starts = [m["status"] for m in sent if m["type"] == "http.response.start"]
+    assert len(starts) == 1
+    return int(starts[0])
+
+
+def test_collector_gone_mid_body_is_logged_as_499_and_stores_nothing(
+    make_settings: MakeSettings,
+    collector: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Content-Length 1000, 10 bytes, then the socket closes: no ClientDisconnect
+    escapes the app (uvicorn would print its traceback and log a 500)."""
+    app = create_app(make_settings())
+    headers = {**collector, "content-type": "application/json"}
+    headers["content-length"] = "1000"
+    first = {"type": "http.request", "body": b'{"records"', "more_body": True}
+
+    with caplog.at_level(logging.INFO, logger="udr"):
+        sent, _ = _post(app, headers, [first])
+
+    assert _status(sent) == 499
+    lines = [r.getMessage() for r in caplog.records if r.name == "udr.request"]
+    assert len(lines) == 1
+    assert lines[0].startswith("POST '/usage/records' 499 ")
+    assert "client disconnected" in caplog.text
+    assert app.state.store.count() == 0
+
+
+def test_declared_length_over_the_limit_is_413_before_the_body_is_read(
+    make_settings: MakeSettings, collector: dict[str, str]
+) -> None:
+    app = create_app(make_settings(max_body_bytes=1024))
+    headers = {**collector, "content-type": "application/json"}
+    headers["content-length"] = "1025"
+    body = {"type": "http.request", "body": b"{}", "more_body": False}
+
+    sent, asked = _post(app, headers, [body])
+
+    assert _status(sent) == 413
+    assert json.loads(sent[-1]["body"]) == {
+        "error": "invalid_request",
+        "error_description": "the body is larger than 1024 bytes",
+    }
+    assert asked == 0
