@@ -69,12 +69,15 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # No /usage/ -> /usage redirect: Starlette builds its Location from the Host
+        # header, which the client chooses. A trailing slash is a plain 404 page.
+        redirect_slashes=False,
     )
     app.include_router(login.router)
     app.include_router(usage.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    @app.get("/health")
+    @app.api_route("/health", methods=pages.PAGE_METHODS)
     async def health() -> dict[str, str]:
         """Liveness for launchers and tests; never behind a login."""
         return {"status": "ok"}
@@ -145,7 +148,7 @@ async def _request_log(request: Request, call_next: Handler) -> Response:
     log.info(
         "%s %s %d %.1fms request_id=%s",
         request.method,
-        request.url.path,
+        pages.logged_path(request),
         response.status_code,
         duration_ms,
         request_id,

@@ -12,7 +12,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from dashboard.pages import BadRequest, NotFound, Unavailable, render
+from dashboard.pages import (
+    PAGE_METHODS,
+    BadRequest,
+    NotFound,
+    Unavailable,
+    render,
+)
 from dashboard.provider import Identity, InvalidGrant, ProviderUnavailable
 from dashboard.sessions import COOKIE_NAME, PendingAuthorization, Session, Tokens
 from dashboard.state import (
@@ -37,7 +43,7 @@ MAX_FIELD_LENGTH = 1024
 FormField = Annotated[str | None, Form()]
 
 
-@router.get("/login")
+@router.api_route("/login", methods=PAGE_METHODS)
 async def login_page(
     request: Request, reason: str | None = None, state: str | None = None
 ) -> Response:
@@ -82,7 +88,7 @@ async def login(
     return _logged_in(request, tokens, identity, username=username, method="password")
 
 
-@router.get("/login/openam")
+@router.api_route("/login/openam", methods=PAGE_METHODS)
 async def login_openam(request: Request) -> Response:
     """Start the authorization code flow with state, nonce and PKCE (RFC 7636, S256)."""
     state = dashboard(request)
@@ -119,7 +125,7 @@ async def login_openam(request: Request) -> Response:
     return response
 
 
-@router.get("/callback")
+@router.api_route("/callback", methods=PAGE_METHODS)
 async def callback(
     request: Request,
     state: str | None = None,

@@ -16,6 +16,8 @@ from starlette.responses import Response
 
 log = logging.getLogger("dashboard")
 
+# RFC 9110 section 9.3.2: HEAD is GET without the content (the server drops the body).
+PAGE_METHODS = ["GET", "HEAD"]
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
@@ -54,6 +56,14 @@ class NotFound(PageError):
     title = "Not found"
 
 
+class BadGateway(PageError):
+    """A service answered, but not in a way its interface allows."""
+
+    status_code = 502
+    kind = "bad-gateway"
+    title = "Unexpected answer"
+
+
 class Unavailable(PageError):
     status_code = 503
     kind = "unavailable"
@@ -69,6 +79,14 @@ class Unavailable(PageError):
             "few minutes.",
             service=service,
         )
+
+
+def logged_path(request: Request) -> str:
+    """The request's path for one log line, as the server decoded it: the escapes
+    `repr` uses for non-printable characters (and for the backslash, so an escape
+    cannot be forged), a space as `\\x20`."""
+    path: str = request.scope["path"]
+    return repr(path)[1:-1].replace(" ", "\\x20")
 
 
 def render(
@@ -90,9 +108,9 @@ def render_error(request: Request, error: PageError) -> Response:
 async def page_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PageError)
     if isinstance(exc, Unavailable):
-        log.warning("%s unavailable for %s", exc.service, request.url.path)
+        log.warning("%s unavailable for %s", exc.service, logged_path(request))
     elif isinstance(exc, CsrfFailed):
-        log.warning("CSRF token missing or wrong on %s", request.url.path)
+        log.warning("CSRF token missing or wrong on %s", logged_path(request))
     return render_error(request, exc)
 
 
@@ -116,7 +134,8 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
     """A bug: the log says where, without the message (it may hold a token)."""
     frames = traceback.extract_tb(exc.__traceback__)
     where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
-    log.error("unexpected %s on %s at %s", type(exc).__name__, request.url.path, where)
+    path = logged_path(request)
+    log.error("unexpected %s on %s at %s", type(exc).__name__, path, where)
     error = PageError("Something went wrong on our side. Please try again.")
     error.status_code, error.kind, error.title = 500, "internal", "Internal error"
     return render_error(request, error)

@@ -25,7 +25,9 @@ class ProviderUnavailable(Exception):
 
 
 class InvalidGrant(Exception):
-    """The provider refused the grant: wrong credentials, or a dead refresh token."""
+    """The provider refused the token request with an RFC 6749 section 5.2 error:
+    wrong credentials, a dead refresh token, a malformed field, or the dashboard's
+    own client refused (`invalid_client`, logged as a configuration problem)."""
 
 
 @dataclass(frozen=True)
@@ -62,13 +64,23 @@ class ProviderClient:
         return self._metadata
 
     async def reachable(self) -> bool:
-        """Whether the provider answers its discovery document right now."""
+        """Whether the provider answers its discovery document right now: a 200 with
+        a JSON object naming the configured issuer, not just any 200."""
         url = f"{self._settings.issuer}/.well-known/openid-configuration"
         try:
             response = await self._http.get(url)
         except httpx.HTTPError:
             return False
-        return response.status_code == 200
+        if response.status_code != 200:
+            return False
+        try:
+            document = response.json()
+        except ValueError:
+            return False
+        return (
+            isinstance(document, dict)
+            and document.get("issuer") == self._settings.issuer
+        )
 
     async def endpoint(self, name: str) -> str:
         value = (await self.metadata()).get(name)
@@ -175,13 +187,19 @@ class ProviderClient:
         except httpx.HTTPError as exc:
             raise ProviderUnavailable(f"token endpoint: {type(exc).__name__}") from exc
 
+        status = response.status_code
         body = _json_object(response)
-        if response.status_code == 400 and body.get("error") == "invalid_grant":
+        error = body.get("error")
+        if status in (400, 401) and isinstance(error, str) and error:
+            # RFC 6749 section 5.2: the provider is up and refused this request.
+            if error == "invalid_client":
+                log.warning("token endpoint refused the dashboard's client: %d", status)
+            else:
+                log.info("token endpoint refused a %s grant", form["grant_type"])
             raise InvalidGrant(form["grant_type"])
-        if response.status_code != 200:
-            error = body.get("error")
-            log.warning("token endpoint answered %d %s", response.status_code, error)
-            raise ProviderUnavailable(f"token endpoint answered {response.status_code}")
+        if status != 200:
+            log.warning("token endpoint answered %d", status)
+            raise ProviderUnavailable(f"token endpoint answered {status}")
         return self._tokens_from(body)
 
     def _tokens_from(self, body: dict[str, Any]) -> Tokens:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -10,7 +11,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_CLIENT_SECRET = "dashboard-demo-secret"  # noqa: S105 - the documented demo value
 LOGIN_METHODS = ("password", "code")
-_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 class DashboardSettings(BaseSettings):
@@ -26,7 +26,9 @@ class DashboardSettings(BaseSettings):
     login_methods: str = "password"
     ca_file: Path | None = None
     scope: str = "openid profile email keystoneid"
-    http_timeout: float = 5.0
+    # Longer than the UDR's own wait on the provider (UDR_PROVIDER_TIMEOUT, 5 s), so
+    # that a slow provider reaches the dashboard as the UDR's 503, not as a UDR timeout.
+    http_timeout: float = 10.0
     session_idle_timeout: int = 1800
     session_max_age: int = 8 * 3600
     max_sessions: int = 10_000
@@ -59,12 +61,20 @@ class DashboardSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_demo_secret_outside_local(self) -> DashboardSettings:
-        host = urlsplit(self.public_url).hostname or ""
-        if self.client_secret == DEMO_CLIENT_SECRET and host not in _LOOPBACK_HOSTS:
-            raise ValueError(
-                "DASHBOARD_CLIENT_SECRET is the demo secret; set a real one before "
-                f"serving on {host}"
-            )
+        """The demo secret is public: only when every party is on this machine."""
+        if self.client_secret != DEMO_CLIENT_SECRET:
+            return self
+        urls = {
+            "DASHBOARD_PUBLIC_URL": self.public_url,
+            "DASHBOARD_ISSUER": self.issuer,
+            "DASHBOARD_UDR_URL": self.udr_url,
+        }
+        for name, url in urls.items():
+            if not _is_loopback(url):
+                raise ValueError(
+                    f"DASHBOARD_CLIENT_SECRET is the demo secret but {name} is not on "
+                    "loopback; set the dashboard's real client secret"
+                )
         return self
 
     @property
@@ -78,3 +88,13 @@ class DashboardSettings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -13,6 +13,7 @@ import httpx
 from pydantic import BaseModel, Field, ValidationError
 
 log = logging.getLogger("dashboard.udr")
+MAX_DESCRIPTION_LENGTH = 300
 
 
 class UdrUnauthorized(Exception):
@@ -24,11 +25,30 @@ class UdrForbidden(Exception):
 
 
 class UdrRejected(Exception):
-    """400 or 422: the UDR refused the query itself."""
+    """400 or 422: the UDR refused the query itself; `description` is its
+    `error_description` when that is short printable text, else None."""
+
+    def __init__(self, status: int, description: str | None) -> None:
+        super().__init__(f"answered {status}")
+        self.status = status
+        self.description = description
+
+
+class UdrNotFound(Exception):
+    """404: the UDR has nothing at the address the dashboard asked for."""
+
+
+class UdrUnexpected(Exception):
+    """A status the UDR's interface does not give for this query (a redirect, which
+    is never followed, or another 4xx): the UDR is up but the two disagree."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"answered {status}")
+        self.status = status
 
 
 class UdrUnavailable(Exception):
-    """The UDR is down, answered 5xx, or answered something unreadable."""
+    """The UDR is down, too slow, answered 5xx, or answered something unreadable."""
 
     def __init__(self, reason: str, *, answered: bool) -> None:
         super().__init__(reason)
@@ -88,12 +108,38 @@ async def fetch_usage(
         raise UdrUnauthorized()
     if status == 403:
         raise UdrForbidden()
-    if status in (400, 404, 422):
+    if status in (400, 422):
         log.info("UDR refused the query with %d", status)
-        raise UdrRejected(str(status))
-    if status != 200:
+        raise UdrRejected(status, _error_description(response))
+    if status == 404:
+        log.info("UDR answered 404 for the query")
+        raise UdrNotFound()
+    if status >= 500:
         raise UdrUnavailable(f"answered {status}", answered=True)
+    if status != 200:
+        # Redirects are not followed (the client has follow_redirects=False): a
+        # Location may name any host, and the bearer token must go to the UDR only.
+        log.warning("UDR answered an unexpected %d", status)
+        raise UdrUnexpected(status)
     return _parse_usage(response)
+
+
+def _error_description(response: httpx.Response) -> str | None:
+    """The RFC 6749 `error_description`, if it is short printable text; the page
+    escapes it like any other text."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    description = body.get("error_description") if isinstance(body, dict) else None
+    if (
+        not isinstance(description, str)
+        or not description
+        or len(description) > MAX_DESCRIPTION_LENGTH
+        or not description.isprintable()
+    ):
+        return None
+    return description
 
 
 def _parse_usage(response: httpx.Response) -> Usage:

@@ -11,8 +11,11 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from dashboard.pages import (
+    PAGE_METHODS,
+    BadGateway,
     BadRequest,
     Forbidden,
+    NotFound,
     Unavailable,
     approximate_bytes,
     format_number,
@@ -25,9 +28,11 @@ from dashboard.udr_client import (
     Bucket,
     Meter,
     UdrForbidden,
+    UdrNotFound,
     UdrRejected,
     UdrUnauthorized,
     UdrUnavailable,
+    UdrUnexpected,
     Usage,
     fetch_usage,
 )
@@ -57,12 +62,12 @@ class UsageQuery:
     bucket: Bucket
 
 
-@router.get("/")
+@router.api_route("/", methods=PAGE_METHODS)
 async def home() -> Response:
     return RedirectResponse("/usage", status_code=303)
 
 
-@router.get("/usage")
+@router.api_route("/usage", methods=PAGE_METHODS)
 async def usage_page(
     request: Request,
     keystoneid: str | None = None,
@@ -175,8 +180,17 @@ async def _fetch(
     except UdrForbidden:
         log.info("UDR refused keystoneid %r to this session (403)", account)
         raise Forbidden(FORBIDDEN) from None
-    except UdrRejected:
-        raise BadRequest("The usage service did not accept this query.") from None
+    except UdrRejected as exc:
+        message = "The usage service did not accept this query"
+        detail = f": {exc.description}" if exc.description else "."
+        raise BadRequest(message + detail) from None
+    except UdrNotFound:
+        raise NotFound("The usage service has nothing at this address.") from None
+    except UdrUnexpected as exc:
+        raise BadGateway(
+            f"The usage service answered with an unexpected HTTP {exc.status}. "
+            "Please report this if it persists."
+        ) from None
     except UdrUnavailable as exc:
         raise Unavailable(await _which_is_down(request, exc)) from None
 

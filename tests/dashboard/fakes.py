@@ -20,7 +20,7 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Form, Header, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from jose import jwk, jwt
 
 PROVIDER_HOST = "openam.test"
@@ -114,6 +114,10 @@ class FakeProvider:
     issuer_in_tokens: str = ISSUER
     id_token_claims: dict[str, Any] = field(default_factory=dict)  # merged last
     id_token_raw: str | None = None  # sent instead of a signed id token
+    # (status, body) the token endpoint answers instead of deciding; a str body is
+    # sent as it is, anything else as JSON.
+    token_answer: tuple[int, Any] | None = None
+    discovery_raw: str | None = None  # sent instead of the discovery document
 
     def grant_for(self, access_token: str) -> Grant | None:
         for grant in self.grants:
@@ -197,7 +201,9 @@ def provider_app(provider: FakeProvider) -> FastAPI:
         return await call_next(request)
 
     @app.get(f"{base}/.well-known/openid-configuration")
-    async def discovery() -> dict[str, Any]:
+    async def discovery() -> Any:
+        if provider.discovery_raw is not None:
+            return Response(provider.discovery_raw, media_type="application/json")
         return {
             "issuer": ISSUER,
             "authorization_endpoint": f"{ISSUER}/authorize",
@@ -218,10 +224,14 @@ def provider_app(provider: FakeProvider) -> FastAPI:
         request: Request, authorization: Annotated[str | None, Header()] = None
     ) -> JSONResponse:
         form = dict(await request.form())
+        if provider.token_answer is not None:
+            return _answer(*provider.token_answer)
         if not _client_ok(authorization):
             return JSONResponse({"error": "invalid_client"}, status_code=401)
         grant_type = form.get("grant_type")
         if grant_type == "password":
+            if "\x00" in str(form.get("username")):  # as OpenAM's form check does
+                return JSONResponse({"error": "invalid_request"}, status_code=400)
             user = USERS.get(str(form.get("username")))
             if user is None or user[0] != form.get("password"):
                 return JSONResponse({"error": "invalid_grant"}, status_code=400)
@@ -297,6 +307,8 @@ class FakeUdr:
     provider: FakeProvider
     requests: list[dict[str, Any]] = field(default_factory=list)
     status: int | None = None  # answer this status to every query when set
+    body: Any = field(default_factory=lambda: {"error": "temporarily_unavailable"})
+    headers: dict[str, str] = field(default_factory=dict)  # with `status`
     empty: bool = False
 
 
@@ -317,7 +329,7 @@ def udr_app(udr: FakeUdr) -> FastAPI:
             }
         )
         if udr.status is not None:
-            return JSONResponse({"error": "temporarily_unavailable"}, udr.status)
+            return _answer(udr.status, udr.body, udr.headers)
         token = (authorization or "").removeprefix("Bearer ")
         grant = udr.provider.grant_for(token)
         if grant is None:
@@ -336,6 +348,12 @@ def udr_app(udr: FakeUdr) -> FastAPI:
         )
 
     return app
+
+
+def _answer(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    if isinstance(body, str):
+        return Response(body, status, headers, media_type="text/html")
+    return JSONResponse(body, status, headers)
 
 
 class RoutingTransport(httpx.AsyncBaseTransport):

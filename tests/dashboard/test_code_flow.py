@@ -236,3 +236,23 @@ def test_callback_when_provider_fails_shows_openam_unavailable(
 
     assert response.status_code == 503
     assert 'data-service="openam"' in response.text
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [(400, "invalid_request"), (401, "invalid_client")]
+)
+def test_callback_when_token_endpoint_refuses_shows_login_error(
+    client: TestClient,
+    network: fakes.RoutingTransport,
+    provider: fakes.FakeProvider,
+    status: int,
+    error: str,
+) -> None:
+    callback = _authorize(client, network)
+    provider.token_answer = (status, {"error": error})
+
+    response = client.get(callback, follow_redirects=False)
+
+    assert response.status_code == 401
+    assert 'data-testid="login-error"' in response.text
+    assert 'data-testid="unavailable"' not in response.text

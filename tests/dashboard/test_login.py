@@ -322,3 +322,76 @@ def test_login_when_provider_too_slow_shows_openam_unavailable(
 
     assert response.status_code == 503
     assert 'data-service="openam"' in response.text
+
+
+def test_login_with_nul_in_username_is_a_login_failure_not_openam_down(
+    client: TestClient, provider: fakes.FakeProvider
+) -> None:
+    response = log_in(client, "al\x00ice", "alice-password")
+
+    [call] = provider.calls("/access_token")  # the provider answered invalid_request
+    assert call["form"]["username"] == "al\x00ice"
+    assert response.status_code == 401
+    assert 'data-testid="login-error"' in response.text
+    assert "Wrong username or password." in response.text
+    assert 'data-testid="unavailable"' not in response.text
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (400, "invalid_request"),
+        (400, "invalid_scope"),
+        (400, "unsupported_grant_type"),
+        (400, "unauthorized_client"),
+        (401, "invalid_client"),
+    ],
+)
+def test_login_any_rfc6749_error_answer_is_a_login_failure(
+    client: TestClient, provider: fakes.FakeProvider, status: int, error: str
+) -> None:
+    provider.token_answer = (status, {"error": error, "error_description": "nope"})
+
+    response = log_in(client)
+
+    assert response.status_code == 401
+    assert 'data-testid="login-error"' in response.text
+    assert "Wrong username or password." in response.text
+    assert error not in response.text
+    assert "nope" not in response.text
+    assert "location" not in response.headers  # not logged in
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (400, "<html>Bad Request</html>"),
+        (400, {"error_description": "no error code"}),
+        (401, {"error": 42}),
+        (403, {"error": "access_denied"}),
+        (500, {"error": "server_error"}),
+        (502, "<html>Bad Gateway</html>"),
+        (200, "not json"),
+        (200, ["a", "list"]),
+    ],
+    ids=[
+        "400-html",
+        "400-no-error",
+        "401-error-not-text",
+        "403-json",
+        "500-json",
+        "502-html",
+        "200-garbage",
+        "200-list",
+    ],
+)
+def test_login_when_token_endpoint_answers_garbage_or_5xx_shows_openam_unavailable(
+    client: TestClient, provider: fakes.FakeProvider, answer: tuple[int, object]
+) -> None:
+    provider.token_answer = answer
+
+    response = log_in(client)
+
+    assert response.status_code == 503
+    assert 'data-testid="unavailable"' in response.text
+    assert 'data-service="openam"' in response.text

@@ -415,3 +415,34 @@ def test_real_https_stack_logs_in_with_secure_cookie(
     assert "Secure" in response.headers["set-cookie"]
     assert page.status_code == 200
     assert 'data-testid="totals"' in page.text
+
+
+def test_real_access_log_escapes_control_characters_in_the_path(
+    browser: httpx.Client, stack: Stack
+) -> None:
+    response = browser.get("/q%0ar%0ds%09t%1bu%00v")
+
+    log_text = Path(stack.log_path("dashboard")).read_text()
+    assert response.status_code == 404
+    assert "GET /q\\nr\\rs\\tt\\x1bu\\x00v 404 " in log_text
+    assert "\x1b" not in log_text
+    assert "\x00" not in log_text
+
+
+def test_real_head_answers_without_content(stack: Stack) -> None:
+    get = httpx.get(f"{stack.dashboard_url}/login")
+    head = httpx.head(f"{stack.dashboard_url}/login")
+
+    assert head.status_code == 200
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.content == b""
+
+
+def test_real_login_with_nul_in_username_is_refused_not_openam_down(
+    browser: httpx.Client, stack: Stack
+) -> None:
+    response = log_in(browser, stack, "al\x00ice", "whatever")
+
+    assert response.status_code == 401
+    assert 'data-testid="login-error"' in response.text
+    assert 'data-testid="unavailable"' not in response.text

@@ -154,8 +154,9 @@ def test_usage_keystoneid_with_slash_stays_one_path_segment(
 ) -> None:
     response = alice.get("/usage", params={"keystoneid": "../../health"})
 
-    # Encoded as one segment, it matches no UDR route: the UDR's 404 becomes a 400.
-    assert response.status_code == 400
+    # Encoded as one segment, it matches no UDR route: the UDR's 404 is a 404 page.
+    assert response.status_code == 404
+    assert 'data-testid="not-found"' in response.text
     assert udr.requests == []
 
 
@@ -461,3 +462,101 @@ def test_usage_when_udr_too_slow_shows_udr_unavailable(
 
     assert response.status_code == 503
     assert 'data-service="udr"' in response.text
+
+
+@pytest.mark.parametrize("status", [400, 422])
+def test_usage_udr_refusal_is_a_400_page_with_its_description_escaped(
+    alice: TestClient, udr: fakes.FakeUdr, status: int
+) -> None:
+    udr.status = status
+    udr.body = {
+        "error": "invalid_request",
+        "error_description": "period longer than 366 days <b>x</b>",
+    }
+
+    response = alice.get("/usage")
+
+    assert response.status_code == 400
+    assert 'data-testid="bad-request"' in response.text
+    assert "period longer than 366 days &lt;b&gt;x&lt;/b&gt;" in response.text
+    assert "<b>x</b>" not in response.text
+    assert "data-service" not in response.text
+
+
+@pytest.mark.parametrize(
+    "description",
+    ["line\nbreak", "x" * 301, 42, None],
+    ids=["control-character", "too-long", "not-text", "absent"],
+)
+def test_usage_udr_refusal_without_fit_description_is_a_plain_400(
+    alice: TestClient, udr: fakes.FakeUdr, description: object
+) -> None:
+    udr.status = 422
+    udr.body = {"error": "invalid_request", "error_description": description}
+
+    response = alice.get("/usage")
+
+    assert response.status_code == 400
+    assert "The usage service did not accept this query." in response.text
+    assert "line\nbreak" not in response.text
+    assert "x" * 301 not in response.text
+
+
+def test_usage_udr_404_is_a_404_page(alice: TestClient, udr: fakes.FakeUdr) -> None:
+    udr.status = 404
+    udr.body = {"error": "not_found", "error_description": "no such route"}
+
+    response = alice.get("/usage")
+
+    assert response.status_code == 404
+    assert 'data-testid="not-found"' in response.text
+    assert "data-service" not in response.text
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_usage_udr_redirect_is_not_followed_and_not_blamed_on_udr_being_down(
+    alice: TestClient, provider: fakes.FakeProvider, udr: fakes.FakeUdr, status: int
+) -> None:
+    udr.status = status
+    udr.headers = {"Location": f"{fakes.ISSUER}/stolen"}
+
+    response = alice.get("/usage")
+
+    assert provider.calls("/stolen") == []  # the bearer token went nowhere else
+    assert response.status_code == 502
+    assert 'data-testid="bad-gateway"' in response.text
+    assert f"HTTP {status}" in response.text
+    assert "data-service" not in response.text
+
+
+@pytest.mark.parametrize("status", [405, 409, 413, 429])
+def test_usage_udr_unexpected_4xx_is_a_502_page_not_unavailable(
+    alice: TestClient, udr: fakes.FakeUdr, status: int
+) -> None:
+    udr.status = status
+
+    response = alice.get("/usage")
+
+    assert response.status_code == 502
+    assert 'data-testid="bad-gateway"' in response.text
+    assert 'data-testid="unavailable"' not in response.text
+
+
+@pytest.mark.parametrize(
+    "discovery",
+    ["<html>maintenance</html>", "[]", '{"issuer": "http://elsewhere.test"}'],
+    ids=["not-json", "not-an-object", "other-issuer"],
+)
+def test_usage_udr_503_with_provider_answering_garbage_names_openam(
+    alice: TestClient,
+    provider: fakes.FakeProvider,
+    udr: fakes.FakeUdr,
+    discovery: str,
+) -> None:
+    udr.status = 503
+    provider.discovery_raw = discovery
+
+    response = alice.get("/usage")
+
+    assert response.status_code == 503
+    assert 'data-service="openam"' in response.text
