@@ -150,9 +150,8 @@ def test_idle_session_expires_back_to_login(
     expect(page.get_by_test_id("totals")).to_be_visible()
     watch = LogWatch(own.log_path("udr"))
 
-    time.sleep(
-        IDLE_TIMEOUT_SECONDS + 0.5
-    )  # the idleness under test, not a readiness wait
+    # The idleness under test, not a readiness wait: nothing to poll for.
+    time.sleep(IDLE_TIMEOUT_SECONDS + 0.5)
     page.goto("/usage")
 
     assert urlsplit(page.url).path == "/login"

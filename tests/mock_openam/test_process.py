@@ -23,6 +23,22 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProces
         yield process
 
 
+def password_grant(
+    provider: ServiceProcess, username: str, scope: str | None = None
+) -> dict[str, str]:
+    """The dashboard client's password grant for a demo user; the token answer."""
+    form = {"grant_type": "password", "username": username}
+    form["password"] = PASSWORDS[username]
+    if scope is not None:
+        form["scope"] = scope
+    answer = httpx.post(
+        f"{provider.url}/openam/oauth2/access_token", auth=DASHBOARD, data=form
+    )
+    assert answer.status_code == 200, answer.text
+    tokens: dict[str, str] = answer.json()
+    return tokens
+
+
 def test_process_issuer_follows_the_port_it_listens_on(
     provider: ServiceProcess,
 ) -> None:
@@ -37,16 +53,7 @@ def test_process_serves_the_password_grant_and_userinfo(
     provider: ServiceProcess,
 ) -> None:
     base = f"{provider.url}/openam/oauth2"
-    tokens = httpx.post(
-        f"{base}/access_token",
-        auth=DASHBOARD,
-        data={
-            "grant_type": "password",
-            "username": "alice",
-            "password": PASSWORDS["alice"],
-            "scope": "openid keystoneid",
-        },
-    ).json()
+    tokens = password_grant(provider, "alice", scope="openid keystoneid")
 
     info = httpx.get(
         f"{base}/userinfo",
@@ -61,15 +68,7 @@ def test_process_log_has_one_line_per_request_without_secrets(
     provider: ServiceProcess,
 ) -> None:
     base = f"{provider.url}/openam/oauth2"
-    tokens = httpx.post(
-        f"{base}/access_token",
-        auth=DASHBOARD,
-        data={
-            "grant_type": "password",
-            "username": "bob",
-            "password": PASSWORDS["bob"],
-        },
-    ).json()
+    tokens = password_grant(provider, "bob")
     httpx.get(f"{base}/tokeninfo", params={"access_token": tokens["access_token"]})
 
     log = Path(provider.log_path).read_text()

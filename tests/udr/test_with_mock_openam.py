@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,6 +57,25 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+@contextmanager
+def udr_process(
+    openam: ServiceProcess,
+    database: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    **settings: str,
+) -> Iterator[ServiceProcess]:
+    """`python -m udr` on the shared database, validating at `openam`."""
+    env = {
+        "UDR_DATABASE_URL": database,
+        "UDR_ISSUER": f"{openam.url}/openam/oauth2",
+        **settings,
+    }
+    log_path = tmp_path_factory.mktemp(name) / "udr.log"
+    with ServiceProcess("udr", env=env, log_path=log_path) as process:
+        yield process
+
+
 @pytest.fixture(scope="module", params=MODES)
 def udr(
     request: pytest.FixtureRequest,
@@ -64,15 +84,15 @@ def udr(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ServiceProcess]:
     mode = request.param
-    env = {
-        "UDR_DATABASE_URL": database,
-        "UDR_ISSUER": f"{openam.url}/openam/oauth2",
-        "UDR_VALIDATION_MODE": mode,
-        "UDR_PROVIDER_TIMEOUT": "2",
-        "UDR_JWKS_REFRESH_INTERVAL": "0",
-    }
-    log_path = tmp_path_factory.mktemp(f"udr-{mode}") / "udr.log"
-    with ServiceProcess("udr", env=env, log_path=log_path) as process:
+    with udr_process(
+        openam,
+        database,
+        tmp_path_factory,
+        f"udr-{mode}",
+        UDR_VALIDATION_MODE=mode,
+        UDR_PROVIDER_TIMEOUT="2",
+        UDR_JWKS_REFRESH_INTERVAL="0",
+    ) as process:
         MODE_AT_PORT[process.port] = mode
         yield process
 
@@ -308,14 +328,14 @@ def test_collector_pushes_records(openam: ServiceProcess, udr: ServiceProcess) -
 def udr_with_audience(
     openam: ServiceProcess, database: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServiceProcess]:
-    env = {
-        "UDR_DATABASE_URL": database,
-        "UDR_ISSUER": f"{openam.url}/openam/oauth2",
-        "UDR_VALIDATION_MODE": "jwt",
-        "UDR_AUDIENCE": "udr",
-    }
-    log_path = tmp_path_factory.mktemp("udr-aud") / "udr.log"
-    with ServiceProcess("udr", env=env, log_path=log_path) as process:
+    with udr_process(
+        openam,
+        database,
+        tmp_path_factory,
+        "udr-aud",
+        UDR_VALIDATION_MODE="jwt",
+        UDR_AUDIENCE="udr",
+    ) as process:
         yield process
 
 
@@ -343,15 +363,15 @@ def udr_jwks_every_time(
     openam: ServiceProcess, database: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServiceProcess]:
     """jwt mode that fetches the JWKS for every request (UDR_JWKS_MAX_AGE=0)."""
-    env = {
-        "UDR_DATABASE_URL": database,
-        "UDR_ISSUER": f"{openam.url}/openam/oauth2",
-        "UDR_VALIDATION_MODE": "jwt",
-        "UDR_JWKS_MAX_AGE": "0",
-        "UDR_PROVIDER_TIMEOUT": "2",
-    }
-    log_path = tmp_path_factory.mktemp("udr-jwks") / "udr.log"
-    with ServiceProcess("udr", env=env, log_path=log_path) as process:
+    with udr_process(
+        openam,
+        database,
+        tmp_path_factory,
+        "udr-jwks",
+        UDR_VALIDATION_MODE="jwt",
+        UDR_JWKS_MAX_AGE="0",
+        UDR_PROVIDER_TIMEOUT="2",
+    ) as process:
         yield process
 
 
