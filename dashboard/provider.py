@@ -54,33 +54,26 @@ class ProviderClient:
     async def metadata(self) -> dict[str, Any]:
         """The discovery document, fetched once and kept."""
         if self._metadata is None:
-            url = f"{self._settings.issuer}/.well-known/openid-configuration"
-            document = await self._get_json(url)
-            # Discovery section 4.3: the issuer must be exactly the one configured.
-            if document.get("issuer") != self._settings.issuer:
-                log.warning("discovery issuer %r differs", document.get("issuer"))
-                raise ProviderUnavailable("discovery issuer mismatch")
-            self._metadata = document
+            self._metadata = await self._discover()
         return self._metadata
 
     async def reachable(self) -> bool:
         """Whether the provider answers its discovery document right now: a 200 with
         a JSON object naming the configured issuer, not just any 200."""
+        try:
+            await self._discover()
+        except ProviderUnavailable:
+            return False
+        return True
+
+    async def _discover(self) -> dict[str, Any]:
         url = f"{self._settings.issuer}/.well-known/openid-configuration"
-        try:
-            response = await self._http.get(url)
-        except httpx.HTTPError:
-            return False
-        if response.status_code != 200:
-            return False
-        try:
-            document = response.json()
-        except ValueError:
-            return False
-        return (
-            isinstance(document, dict)
-            and document.get("issuer") == self._settings.issuer
-        )
+        document = await self._get_json(url)
+        # Discovery section 4.3: the issuer must be exactly the one configured.
+        if document.get("issuer") != self._settings.issuer:
+            log.warning("discovery issuer %r differs", document.get("issuer"))
+            raise ProviderUnavailable("discovery issuer mismatch")
+        return document
 
     async def endpoint(self, name: str) -> str:
         value = (await self.metadata()).get(name)
