@@ -201,10 +201,14 @@ def test_usage_bad_parameters_show_400_page(
     assert udr.requests == []
 
 
-def test_usage_repeated_parameters_are_not_500(alice: TestClient) -> None:
+def test_usage_repeated_parameter_is_a_bad_request(
+    alice: TestClient, udr: fakes.FakeUdr
+) -> None:
     response = alice.get("/usage?bucket=day&bucket=week")
 
-    assert response.status_code in (200, 400)
+    assert response.status_code == 400
+    assert 'data-testid="bad-request"' in response.text
+    assert udr.requests == []
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
